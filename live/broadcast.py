@@ -1,0 +1,111 @@
+"""What live's streams carry: the snapshot bases of the three stream kinds, the session
+messages, and the hall display's choice of session (on every session change and on the clock).
+`qa` contributes the questions (qa/broadcast.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from live import selectors
+from live.models import Session
+from live.realtime import envelope, snapshots, streams
+from live.realtime.backend import get_backend
+from live.realtime.hub import register_ticker
+from live.realtime.publish import publish_now, publish_on_commit
+from live.representations import event_data, hall_data, session_data
+
+log = logging.getLogger(__name__)
+
+
+def _session_base(session_id: int) -> tuple[dict, dict]:
+    session = selectors.sessions_with_people().filter(pk=session_id).first()
+    if session is None:
+        raise LookupError(session_id)
+    return {"session": session_data(session)}, {"session": session}
+
+
+def _moderation_base(session_id: int) -> tuple[dict, dict]:
+    data, context = _session_base(session_id)
+    context["moderation"] = True
+    return data, context
+
+
+def _display_base(hall_id: int) -> tuple[dict, dict]:
+    hall = selectors.hall_for_display(hall_id=hall_id)
+    if hall is None:
+        raise LookupError(hall_id)
+    session = selectors.hall_current_session(hall_id=hall_id)
+    data = {
+        "event": event_data(hall.event),
+        "hall": hall_data(hall),
+        "session": session_data(session) if session else None,
+    }
+    return data, {"session": session, "hall": hall}
+
+
+snapshots.register_base(streams.SESSION, _session_base)
+snapshots.register_base(streams.MODERATION, _moderation_base)
+snapshots.register_base(streams.DISPLAY, _display_base)
+
+
+def display_streams_showing(session: Session) -> list[str]:
+    """The hall display stream, if that hall currently shows this session."""
+    current = selectors.hall_current_session(hall_id=session.hall_id)
+    if current is not None and current.pk == session.pk:
+        return [streams.display_stream(session.hall_id)]
+    return []
+
+
+def publish_session_updated(session: Session) -> None:
+    """After commit: the session's new state to its audience, its moderators and, if the hall
+    shows it, the hall display; then let the display switch sessions if it must."""
+    targets = [streams.session_stream(session.pk), streams.moderation_stream(session.pk)]
+    publish_on_commit(targets, envelope.SESSION_UPDATED, {"session": session_data(session)})
+    hall_id = session.hall_id
+
+    def after_commit() -> None:
+        if not refresh_hall_display(hall_id):
+            current = selectors.hall_current_session(hall_id=hall_id)
+            if current is not None and current.pk == session.pk:
+                publish_now([streams.display_stream(hall_id)], envelope.SESSION_UPDATED,
+                            {"session": session_data(current)})
+
+    from django.db import transaction
+
+    transaction.on_commit(after_commit, robust=True)
+
+
+def refresh_hall_display(hall_id: int) -> bool:
+    """Publish display.session_changed if the hall's current session is not the one its
+    displays were last told about. The swap is atomic, so of many processes noticing the
+    same change, exactly one publishes. Returns whether it published."""
+    current = selectors.hall_current_session(hall_id=hall_id)
+    marker = str(current.pk) if current else "-"
+    if get_backend().swap(f"hall-current:{hall_id}", marker) == marker:
+        return False
+    stream = streams.display_stream(hall_id)
+    publish_now([stream], envelope.DISPLAY_SESSION_CHANGED, snapshots.build(stream))
+    return True
+
+
+async def display_clock(hub) -> None:
+    """Each process looks at the halls its displays show: as the clock moves past a scheduled
+    session's end, the display moves on to the next one by itself."""
+    period = settings.REALTIME["CLOCK_SECONDS"]
+    while True:
+        await asyncio.sleep(period)
+        hall_ids = [
+            streams.parse(s)[1] for s in list(hub.members) if s.startswith(streams.DISPLAY + ".")
+        ]
+        for hall_id in hall_ids:
+            try:
+                await database_sync_to_async(refresh_hall_display)(hall_id)
+            except Exception:
+                log.exception("display clock failed for hall %s", hall_id)
+
+
+register_ticker(display_clock)

@@ -1,0 +1,59 @@
+"""The three streams. Thin: who may follow what; the rest is the StreamConsumer base."""
+
+from channels.db import database_sync_to_async
+
+from live import selectors
+from live.models import Hall, Session
+from live.realtime import envelope, streams
+from live.realtime.consumer import Denied, StreamConsumer
+
+
+@database_sync_to_async
+def _session_event_id(session_id: int) -> int | None:
+    return Session.objects.filter(pk=session_id).values_list("event_id", flat=True).first()
+
+
+@database_sync_to_async
+def _hall_exists(hall_id: int) -> bool:
+    return Hall.objects.filter(pk=hall_id).exists()
+
+
+@database_sync_to_async
+def _can_moderate(user, event_id: int) -> bool:
+    return selectors.user_can_moderate(user, event_id=event_id)
+
+
+class SessionStreamConsumer(StreamConsumer):
+    """ws/sessions/<id>/ - the audience: public questions, votes, session status."""
+
+    async def resolve_stream(self) -> str:
+        session_id = self.scope["url_route"]["kwargs"]["session_id"]
+        if await _session_event_id(session_id) is None:
+            raise Denied(envelope.CLOSE_NOT_FOUND)
+        return streams.session_stream(session_id)
+
+
+class ModerationStreamConsumer(StreamConsumer):
+    """ws/sessions/<id>/moderation/ - moderators of the session's event only."""
+
+    async def resolve_stream(self) -> str:
+        session_id = self.scope["url_route"]["kwargs"]["session_id"]
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            raise Denied(envelope.CLOSE_UNAUTHENTICATED)
+        event_id = await _session_event_id(session_id)
+        if event_id is None:
+            raise Denied(envelope.CLOSE_NOT_FOUND)
+        if not await _can_moderate(user, event_id):
+            raise Denied(envelope.CLOSE_FORBIDDEN)
+        return streams.moderation_stream(session_id)
+
+
+class DisplayStreamConsumer(StreamConsumer):
+    """ws/halls/<id>/display/ - a hall display: follows the hall's current session."""
+
+    async def resolve_stream(self) -> str:
+        hall_id = self.scope["url_route"]["kwargs"]["hall_id"]
+        if not await _hall_exists(hall_id):
+            raise Denied(envelope.CLOSE_NOT_FOUND)
+        return streams.display_stream(hall_id)

@@ -1,0 +1,193 @@
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from live.enums import ACTIVE_SESSION_STATUSES, EventRole, ModerationMode, SessionStatus
+
+# No 0/O, 1/I/L: the code is read off a projector and typed on a phone.
+JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(6))
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+def in_language(vi: str, en: str) -> str:
+    """The text in the active language, falling back to Vietnamese, the summit's own."""
+    if translation.get_language() == "en" and en:
+        return en
+    return vi or en
+
+
+class Event(models.Model):
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    venue = models.CharField(_("venue"), max_length=200, blank=True)
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Ho_Chi_Minh", validators=[validate_timezone]
+    )
+    join_code = models.CharField(
+        _("join code"), max_length=12, unique=True, default=new_join_code,
+        help_text=_("Short code shown on the big screen; the phone page opens at /j/<code>."),
+    )
+
+    class Meta:
+        ordering = ["-starts_on", "slug"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="event_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_vi} ({self.starts_on:%Y-%m-%d})"
+
+    @property
+    def name(self) -> str:
+        return in_language(self.name_vi, self.name_en)
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The last day cannot come before the first day.")})
+        if self.join_code:
+            self.join_code = self.join_code.strip().upper()
+
+
+class Hall(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="halls")
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
+    slug = models.SlugField(_("slug"), max_length=80)
+    display_order = models.PositiveSmallIntegerField(_("display order"), default=0)
+
+    class Meta:
+        ordering = ["event", "display_order", "id"]
+        verbose_name = _("hall")
+        verbose_name_plural = _("halls")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "slug"], name="hall_slug_unique_per_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_vi} - {self.event.slug}"
+
+    @property
+    def name(self) -> str:
+        return in_language(self.name_vi, self.name_en)
+
+
+class Speaker(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="speakers")
+    name = models.CharField(_("name"), max_length=120)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["event", "name"]
+        verbose_name = _("speaker")
+        verbose_name_plural = _("speakers")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "name"], name="speaker_unique_per_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.organisation}" if self.organisation else self.name
+
+
+class Session(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="sessions")
+    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="sessions")
+    title_vi = models.CharField(_("title (Vietnamese)"), max_length=300)
+    title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
+    description_vi = models.TextField(_("description (Vietnamese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    speakers = models.ManyToManyField(Speaker, related_name="sessions", blank=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED
+    )
+    qa_open = models.BooleanField(_("Q&A open"), default=True)
+    moderation = models.CharField(
+        _("moderation"), max_length=4, choices=ModerationMode.choices, default=ModerationMode.PRE
+    )
+    livestream_url = models.URLField(_("livestream URL"), blank=True)
+    # Bumped on every change, so two moderators never silently overwrite each other.
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "hall__display_order", "id"]
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["hall", "starts_at"])]
+
+    def __str__(self) -> str:
+        local = timezone.localtime(self.starts_at, self.event.tz) if self.event_id else self.starts_at
+        return f"{self.title_vi} ({local:%d/%m %H:%M})"
+
+    @property
+    def title(self) -> str:
+        return in_language(self.title_vi, self.title_en)
+
+    @property
+    def description(self) -> str:
+        return in_language(self.description_vi, self.description_en)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_SESSION_STATUSES
+
+    def clean(self) -> None:
+        errors = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = _("A session must end after it starts.")
+        if self.hall_id and self.event_id and self.hall.event_id != self.event_id:
+            errors["hall"] = _("This hall belongs to another event.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class EventMembership(models.Model):
+    """A Django user's role at one event. Superusers act on every event without one."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_memberships"
+    )
+    role = models.CharField(_("role"), max_length=12, choices=EventRole.choices)
+
+    class Meta:
+        verbose_name = _("event role")
+        verbose_name_plural = _("event roles")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "user"], name="one_role_per_user_and_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} - {self.get_role_display()} - {self.event.slug}"

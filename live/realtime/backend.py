@@ -1,0 +1,487 @@
+"""Where stream positions, history and fan-out live.
+
+`RedisBackend` (production, several Daphne processes): one Lua script assigns the next seq,
+appends the frame to a capped history list and publishes it, atomically, so the order of seq
+is the order of delivery. Each process holds one pub/sub connection (see `RedisSubscriber`)
+and receives a stream's message once, whatever the number of its sockets.
+
+`MemoryBackend` (one process, `make run` without Redis): the same contract in a dict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import NamedTuple
+
+from django.conf import settings
+
+from live.realtime.envelope import frame_seq, stream_frame
+
+log = logging.getLogger(__name__)
+
+# (stream, epoch, seq, frame) -> None, called on the hub's event loop.
+MessageHandler = Callable[[str, str, int, str], None]
+ReconnectHandler = Callable[[], Awaitable[None]]
+
+
+class Position(NamedTuple):
+    epoch: str
+    seq: int
+
+
+def new_epoch() -> str:
+    return secrets.token_hex(6)
+
+
+def _config() -> dict:
+    return settings.REALTIME
+
+
+# --------------------------------------------------------------------------------------------
+# Redis
+# --------------------------------------------------------------------------------------------
+
+_PUBLISH = """
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('HSET', KEYS[1], 'epoch', epoch)
+end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local frame = '{"seq":' .. seq .. ',"epoch":"' .. epoch .. '","type":"' .. ARGV[2] .. '","data":' .. ARGV[3] .. '}'
+redis.call('RPUSH', KEYS[2], frame)
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+redis.call('PUBLISH', KEYS[3], epoch .. ' ' .. seq .. '\\n' .. frame)
+return {epoch, seq}
+"""
+
+_POSITION = """
+if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
+return {v[1], v[2] or '0'}
+"""
+
+# The frames after seq ARGV[1], if the epoch still is ARGV[2]. Returns {epoch, seq, frames...}.
+_HISTORY = """
+local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
+if not v[1] then return {} end
+local cur = tonumber(v[2] or '0')
+local want = cur - tonumber(ARGV[1])
+if v[1] ~= ARGV[2] or want <= 0 then return {v[1], cur} end
+local out = redis.call('LRANGE', KEYS[2], -want, -1)
+table.insert(out, 1, cur)
+table.insert(out, 1, v[1])
+return out
+"""
+
+# Coalescing: remember a dirty member; tell the caller whether it must arm the flush.
+_MARK = """
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], 3600)
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+"""
+
+_TAKE = """
+local members = redis.call('SMEMBERS', KEYS[1])
+redis.call('DEL', KEYS[1])
+return members
+"""
+
+# Release the window; if members arrived meanwhile, take the window again for the caller.
+_RELEASE = """
+redis.call('DEL', KEYS[2])
+if redis.call('SCARD', KEYS[1]) > 0 and redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then
+  return 1
+end
+return 0
+"""
+
+HISTORY_TTL_SECONDS = 7 * 24 * 3600
+
+
+class RedisBackend:
+    def __init__(self, url: str, *, prefix: str, history: int, max_connections: int = 1000):
+        import redis
+
+        self.url = url
+        self.prefix = prefix
+        self.history = history
+        self.max_connections = max_connections
+        # Publishing happens in Django's worker threads; redis-py's sync client is thread-safe.
+        self.sync = redis.Redis.from_url(
+            url, socket_timeout=5, socket_connect_timeout=5, max_connections=max_connections
+        )
+        self._publish = self.sync.register_script(_PUBLISH)
+        self._mark = self.sync.register_script(_MARK)
+        self._take = self.sync.register_script(_TAKE)
+        self._release = self.sync.register_script(_RELEASE)
+        self._async: dict[asyncio.AbstractEventLoop, object] = {}
+
+    # keys
+    def _meta(self, stream: str) -> str:
+        return f"{self.prefix}:rt:{stream}:meta"
+
+    def _hist(self, stream: str) -> str:
+        return f"{self.prefix}:rt:{stream}:hist"
+
+    def channel(self, stream: str) -> str:
+        return f"{self.prefix}:rt:{stream}"
+
+    def stream_of_channel(self, channel: str) -> str:
+        return channel[len(self.prefix) + 4 :]
+
+    def _aio(self):
+        """An asyncio client for the running loop (clients are bound to their loop)."""
+        import redis.asyncio as aioredis
+
+        loop = asyncio.get_running_loop()
+        client = self._async.get(loop)
+        if client is None:
+            client = aioredis.Redis.from_url(
+                self.url,
+                socket_timeout=10,
+                socket_connect_timeout=5,
+                max_connections=self.max_connections,
+            )
+            self._async[loop] = client
+        return client
+
+    # the contract
+    def publish(self, stream: str, type: str, data_json: str) -> Position:
+        epoch, seq = self._publish(
+            keys=[self._meta(stream), self._hist(stream), self.channel(stream)],
+            args=[new_epoch(), type, data_json, self.history, HISTORY_TTL_SECONDS],
+        )
+        return Position(epoch.decode(), int(seq))
+
+    def reset(self, stream: str) -> None:
+        """Forget a stream's position and history: its clients will take a fresh snapshot."""
+        self.sync.delete(self._meta(stream), self._hist(stream))
+
+    async def position(self, stream: str) -> Position:
+        client = self._aio()
+        epoch, seq = await client.eval(
+            _POSITION, 1, self._meta(stream), new_epoch(), HISTORY_TTL_SECONDS
+        )
+        return Position(epoch.decode(), int(seq))
+
+    async def positions(self, streams: list[str]) -> dict[str, Position | None]:
+        client = self._aio()
+        async with client.pipeline(transaction=False) as pipe:
+            for stream in streams:
+                pipe.hmget(self._meta(stream), "epoch", "seq")
+            rows = await pipe.execute()
+        return {
+            stream: Position(row[0].decode(), int(row[1] or 0)) if row[0] else None
+            for stream, row in zip(streams, rows, strict=True)
+        }
+
+    async def history_after(self, stream: str, epoch: str, seq: int) -> list[str] | None:
+        """Exactly the frames after (epoch, seq), in order; None if they are not all kept."""
+        client = self._aio()
+        reply = await client.eval(_HISTORY, 2, self._meta(stream), self._hist(stream), seq, epoch)
+        if len(reply) < 2 or reply[0].decode() != epoch:
+            return None
+        current = int(reply[1])
+        if seq > current:
+            return None
+        frames = [f.decode() for f in reply[2:]]
+        if len(frames) != current - seq or (frames and frame_seq(frames[0]) != seq + 1):
+            return None
+        return frames
+
+    def subscriber(self, on_message: MessageHandler, on_reconnect: ReconnectHandler):
+        return RedisSubscriber(self, on_message, on_reconnect)
+
+    # coalescing windows
+    def _dirty(self, name: str) -> str:
+        return f"{self.prefix}:co:{name}:dirty"
+
+    def _window(self, name: str) -> str:
+        return f"{self.prefix}:co:{name}:window"
+
+    def mark_dirty(self, name: str, member: str, window_ms: int) -> bool:
+        keys = [self._dirty(name), self._window(name)]
+        return bool(self._mark(keys=keys, args=[member, window_ms * 4]))
+
+    def take_dirty(self, name: str) -> list[str]:
+        return [m.decode() for m in self._take(keys=[self._dirty(name)])]
+
+    def release_window(self, name: str, window_ms: int) -> bool:
+        keys = [self._dirty(name), self._window(name)]
+        return bool(self._release(keys=keys, args=[window_ms * 4]))
+
+    def swap(self, key: str, value: str) -> str | None:
+        old = self.sync.set(f"{self.prefix}:kv:{key}", value, get=True, ex=HISTORY_TTL_SECONDS)
+        return old.decode() if old is not None else None
+
+
+class RedisSubscriber:
+    """One pub/sub connection per process and event loop.
+
+    A dropped connection loses pub/sub messages silently; after reconnecting, `on_reconnect`
+    lets the hub catch every socket up from the streams' history."""
+
+    def __init__(self, backend: RedisBackend, on_message: MessageHandler, on_reconnect):
+        self.backend = backend
+        self.on_message = on_message
+        self.on_reconnect = on_reconnect
+        self.streams: set[str] = set()
+        self._pubsub = None
+        self._lock = asyncio.Lock()
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._closed = False
+
+    async def _connect(self) -> None:
+        import redis.asyncio as aioredis
+
+        # socket_timeout=None: an idle subscriber must not be cut off (redis-py 8 defaults to 5 s).
+        client = aioredis.Redis.from_url(
+            self.backend.url, socket_timeout=None, socket_connect_timeout=5,
+            health_check_interval=0,
+        )
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        channels = [self.backend.channel(s) for s in self.streams]
+        if channels:
+            await pubsub.subscribe(*channels)
+        else:
+            await pubsub.execute_command("PING")  # open the connection now
+        self._pubsub = pubsub
+        self._ready.set()
+
+    async def start(self) -> None:
+        if self._task is None:
+            async with self._lock:
+                await self._connect()
+            self._task = asyncio.ensure_future(self._run())
+
+    async def add(self, stream: str) -> None:
+        async with self._lock:
+            await self._ready.wait()
+            if stream not in self.streams:
+                self.streams.add(stream)
+                await self._pubsub.subscribe(self.backend.channel(stream))
+
+    async def remove(self, stream: str) -> None:
+        async with self._lock:
+            if stream in self.streams:
+                self.streams.discard(stream)
+                with contextlib.suppress(Exception):
+                    await self._pubsub.unsubscribe(self.backend.channel(stream))
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while not self._closed:
+            try:
+                await self._ready.wait()
+                pubsub = self._pubsub
+                while not self._closed:
+                    if not pubsub.subscribed:
+                        await asyncio.sleep(0.05)
+                        continue
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is None or message["type"] != "message":
+                        continue
+                    self._dispatch(message)
+                    backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a dropped connection: reconnect, then catch up
+                log.warning("realtime subscriber lost its Redis connection: %r", exc)
+                self._ready.clear()
+                old = self._pubsub
+                with contextlib.suppress(Exception):
+                    await old.aclose()
+                while not self._closed:
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    try:
+                        async with self._lock:
+                            await self._connect()
+                        break
+                    except Exception as again:
+                        log.warning("realtime subscriber reconnect failed: %r", again)
+                if not self._closed:
+                    await self.on_reconnect()
+
+    def _dispatch(self, message: dict) -> None:
+        payload = message["data"].decode()
+        head, _, frame = payload.partition("\n")
+        epoch, _, seq = head.partition(" ")
+        stream = self.backend.stream_of_channel(message["channel"].decode())
+        self.on_message(stream, epoch, int(seq), frame)
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+
+    async def kill_connection_for_tests(self) -> None:
+        """Drop the pub/sub connection as a network fault would (used by tests only)."""
+        if self._pubsub is not None and self._pubsub.connection is not None:
+            await self._pubsub.connection.disconnect()
+
+
+# --------------------------------------------------------------------------------------------
+# In memory (one process)
+# --------------------------------------------------------------------------------------------
+
+
+class _MemoryStream:
+    def __init__(self, history: int):
+        self.epoch = new_epoch()
+        self.seq = 0
+        self.frames: deque[str] = deque(maxlen=history)
+
+
+class MemoryBackend:
+    def __init__(self, *, history: int):
+        self.history = history
+        self._lock = threading.Lock()
+        self._streams: dict[str, _MemoryStream] = {}
+        self._subscribers: set[MemorySubscriber] = set()
+        self._dirty: dict[str, set[str]] = {}
+        self._windows: set[str] = set()
+        self._kv: dict[str, str] = {}
+
+    def _stream(self, stream: str) -> _MemoryStream:
+        state = self._streams.get(stream)
+        if state is None:
+            state = self._streams[stream] = _MemoryStream(self.history)
+        return state
+
+    def publish(self, stream: str, type: str, data_json: str) -> Position:
+        with self._lock:  # held while handing over, so every hub sees seq in order
+            state = self._stream(stream)
+            state.seq += 1
+            frame = stream_frame(seq=state.seq, epoch=state.epoch, type=type, data_json=data_json)
+            state.frames.append(frame)
+            for subscriber in list(self._subscribers):
+                subscriber.hand_over(stream, state.epoch, state.seq, frame)
+            return Position(state.epoch, state.seq)
+
+    def reset(self, stream: str) -> None:
+        with self._lock:
+            self._streams.pop(stream, None)
+
+    async def position(self, stream: str) -> Position:
+        with self._lock:
+            state = self._stream(stream)
+            return Position(state.epoch, state.seq)
+
+    async def positions(self, streams: list[str]) -> dict[str, Position | None]:
+        with self._lock:
+            return {
+                s: Position(self._streams[s].epoch, self._streams[s].seq) if s in self._streams else None
+                for s in streams
+            }
+
+    async def history_after(self, stream: str, epoch: str, seq: int) -> list[str] | None:
+        with self._lock:
+            state = self._streams.get(stream)
+            if state is None or state.epoch != epoch or seq > state.seq:
+                return None
+            want = state.seq - seq
+            if want == 0:
+                return []
+            frames = list(state.frames)[-want:]
+            if len(frames) != want or frame_seq(frames[0]) != seq + 1:
+                return None
+            return frames
+
+    def subscriber(self, on_message: MessageHandler, on_reconnect: ReconnectHandler):
+        return MemorySubscriber(self, on_message)
+
+    def mark_dirty(self, name: str, member: str, window_ms: int) -> bool:
+        with self._lock:
+            self._dirty.setdefault(name, set()).add(member)
+            if name in self._windows:
+                return False
+            self._windows.add(name)
+            return True
+
+    def take_dirty(self, name: str) -> list[str]:
+        with self._lock:
+            return sorted(self._dirty.pop(name, set()))
+
+    def release_window(self, name: str, window_ms: int) -> bool:
+        with self._lock:
+            if self._dirty.get(name):
+                return True
+            self._windows.discard(name)
+            return False
+
+    def swap(self, key: str, value: str) -> str | None:
+        with self._lock:
+            old = self._kv.get(key)
+            self._kv[key] = value
+            return old
+
+
+class MemorySubscriber:
+    def __init__(self, backend: MemoryBackend, on_message: MessageHandler):
+        self.backend = backend
+        self.on_message = on_message
+        self.streams: set[str] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        with self.backend._lock:
+            self.backend._subscribers.add(self)
+
+    def hand_over(self, stream: str, epoch: str, seq: int, frame: str) -> None:
+        if stream in self.streams and self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.on_message, stream, epoch, seq, frame)
+
+    async def add(self, stream: str) -> None:
+        self.streams.add(stream)
+
+    async def remove(self, stream: str) -> None:
+        self.streams.discard(stream)
+
+    async def close(self) -> None:
+        with self.backend._lock:
+            self.backend._subscribers.discard(self)
+
+
+# --------------------------------------------------------------------------------------------
+
+_backend = None
+_backend_lock = threading.Lock()
+
+
+def get_backend():
+    """Redis when REDIS_URL is set, else the in-memory backend (one process only)."""
+    global _backend
+    if _backend is None:
+        with _backend_lock:
+            if _backend is None:
+                cfg = _config()
+                if settings.REDIS_URL:
+                    _backend = RedisBackend(
+                        settings.REDIS_URL,
+                        prefix=cfg["PREFIX"],
+                        history=cfg["HISTORY"],
+                        max_connections=settings.REDIS_MAX_CONNECTIONS,
+                    )
+                else:
+                    _backend = MemoryBackend(history=cfg["HISTORY"])
+    return _backend

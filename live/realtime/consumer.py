@@ -1,0 +1,268 @@
+"""The consumer base: one socket following one stream, losslessly.
+
+A subclass says which stream a socket follows and who may follow it (`resolve_stream`);
+everything else is here: the first frame (snapshot, or the replay a reconnecting client asked
+for), seq bookkeeping, recovery from gaps, the client commands, and bad-frame handling."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from urllib.parse import parse_qs
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from live.realtime import envelope
+from live.realtime.backend import Position
+from live.realtime.hub import get_hub
+from live.realtime.transport import backlog_probe, send_eagerly
+
+log = logging.getLogger(__name__)
+
+# Past this many bytes waiting in the kernel-side buffer of one socket, the client is too slow.
+MAX_BACKLOG_BYTES = 1 << 20
+
+
+class Denied(Exception):
+    def __init__(self, close_code: int):
+        self.close_code = close_code
+        super().__init__(close_code)
+
+
+class StreamConsumer(AsyncWebsocketConsumer):
+    """Subclasses implement `resolve_stream` and may add entries to `commands`."""
+
+    async def resolve_stream(self) -> str:
+        """The stream this socket follows; raise Denied(close code) to refuse it."""
+        raise TypeError(f"{type(self).__name__} must define resolve_stream()")
+
+    # ---- connection -------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.stream: str | None = None
+        self.epoch: str | None = None
+        self.last_seq = -1
+        self.recovering = False
+        self.closed = False
+        self._buffer: list[tuple[str, int, str]] = []
+        self._outbox: deque[str] = deque()
+        self._sending = False
+        self._tasks: set[asyncio.Task] = set()
+        self._queue_limit = settings.REALTIME["SOCKET_QUEUE"]
+        self._max_frame = settings.REALTIME["MAX_FRAME_BYTES"]
+        # An accepted socket can carry a close code (4401, 4403); a refused handshake cannot.
+        await self.accept()
+        try:
+            stream = await self.resolve_stream()
+        except Denied as denied:
+            await self.close(code=denied.close_code)
+            return
+        self.stream = stream
+        self.hub = get_hub()
+        self._backlog = backlog_probe(self.base_send)
+        await self.hub.join(self, stream)
+        resume = self._resume_position_from_query()
+        if resume is not None:
+            self.epoch, self.last_seq = resume
+            await self._recover(replay=True)
+        else:
+            await self._recover(replay=False)
+        await self.on_joined()
+
+    async def on_joined(self) -> None:
+        """Hook for subclasses (presence counters)."""
+
+    async def disconnect(self, code: int) -> None:
+        self.closed = True
+        if self.stream is not None:
+            await self.hub.leave(self, self.stream)
+            await self.on_left()
+        for task in list(getattr(self, "_tasks", ())):
+            task.cancel()
+
+    async def on_left(self) -> None:
+        """Hook for subclasses (presence counters)."""
+
+    def _resume_position_from_query(self) -> tuple[str, int] | None:
+        query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
+        epoch, seq = query.get("epoch", [""])[0], query.get("seq", [""])[0]
+        if epoch and seq.isdigit() and len(epoch) <= 32:
+            return epoch, int(seq)
+        return None
+
+    # ---- the hot path: called by the hub for every stream message ----------------------
+
+    def deliver(self, epoch: str, seq: int, frame: str) -> None:
+        if self.recovering:
+            self._buffer.append((epoch, seq, frame))
+            return
+        if epoch != self.epoch or seq > self.last_seq + 1:
+            self._buffer.append((epoch, seq, frame))
+            self.request_recovery()
+            return
+        if seq <= self.last_seq:
+            return  # already sent (replay and live stream overlap by design)
+        self.last_seq = seq
+        self._write(frame)
+
+    def request_recovery(self) -> None:
+        if self.recovering or self.closed or self.stream is None:
+            return
+        self.recovering = True
+        self._spawn(self._recover(replay=True, already_recovering=True))
+
+    # ---- recovery: replay from history, or a fresh snapshot ---------------------------
+
+    async def _recover(self, *, replay: bool, already_recovering: bool = False) -> None:
+        """Bring this socket to the stream's present. Live messages that arrive meanwhile are
+        buffered and sent after, without duplicates and in seq order. Never a partial replay:
+        if the history no longer holds every missed message, the client gets a snapshot."""
+        self.recovering = True
+        try:
+            while not self.closed:
+                frames = None
+                if replay and self.epoch is not None:
+                    frames = await self.hub.backend.history_after(
+                        self.stream, self.epoch, self.last_seq
+                    )
+                if frames is None:
+                    position, frame = await self.hub.snapshot(self.stream)
+                    self.epoch, self.last_seq = position.epoch, position.seq
+                    self._write(frame)
+                else:
+                    for frame in frames:
+                        self._write(frame)
+                    if frames:
+                        self.last_seq = envelope.frame_seq(frames[-1])
+                self.hub.seed_last_seen(self.stream, Position(self.epoch, self.last_seq))
+                # Drain what arrived meanwhile; a gap sends us round again.
+                buffered, self._buffer = sorted(self._buffer, key=lambda m: m[1]), []
+                gap = False
+                for epoch, seq, frame in buffered:
+                    if epoch != self.epoch or seq > self.last_seq + 1:
+                        gap = True
+                        break
+                    if seq == self.last_seq + 1:
+                        self.last_seq = seq
+                        self._write(frame)
+                if not gap and not self._buffer:
+                    return
+                replay = True
+        except Exception:
+            log.exception("recovering %s failed; closing the socket", self.stream)
+            await self._close_quietly(1011)
+        finally:
+            self.recovering = False
+
+    # ---- writing ------------------------------------------------------------------------
+
+    def _write(self, frame: str) -> None:
+        if self.closed:
+            return
+        if self._backlog is not None and self._backlog() > MAX_BACKLOG_BYTES:
+            self._too_slow()
+            return
+        if self._sending:
+            if len(self._outbox) >= self._queue_limit:
+                self._too_slow()
+                return
+            self._outbox.append(frame)
+            return
+        pending = send_eagerly(self.base_send({"type": "websocket.send", "text": frame}))
+        if pending is not None:
+            self._sending = True
+            self._spawn(self._drain(pending))
+
+    async def _drain(self, pending) -> None:
+        try:
+            await pending
+            while self._outbox and not self.closed:
+                await self.base_send({"type": "websocket.send", "text": self._outbox.popleft()})
+        finally:
+            self._sending = False
+
+    def _too_slow(self) -> None:
+        """Its queue overflowed: drop this client rather than hold memory for it. It will
+        reconnect and resume."""
+        if self.closed:
+            return
+        self.closed = True
+        self._outbox.clear()
+        self._spawn(self._close_quietly(envelope.CLOSE_TOO_SLOW))
+
+    async def _close_quietly(self, code: int) -> None:
+        self.closed = True
+        if self.stream is not None:
+            await self.hub.leave(self, self.stream)
+        with contextlib.suppress(Exception):
+            await self.close(code=code)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def send_local(self, type: str, data: dict) -> None:
+        """A frame outside the stream's sequence (pong, error)."""
+        self._write(envelope.local_frame(type, data))
+
+    async def send_error(self, code: str, message: str) -> None:
+        self._write(envelope.error_frame(code, message))
+
+    # ---- client -> server ---------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.stream is None or self.closed:
+            return
+        raw = text_data if text_data is not None else bytes_data
+        if raw is not None and len(raw.encode() if isinstance(raw, str) else raw) > self._max_frame:
+            await self.send_error("frame.too_large", f"Frames are limited to {self._max_frame} bytes.")
+            await self._close_quietly(envelope.CLOSE_BAD_REQUEST)
+            return
+        if text_data is None:
+            await self.send_error("frame.binary", "Send JSON text frames.")
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            await self.send_error("frame.invalid_json", "The frame is not valid JSON.")
+            return
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self.send_error("frame.invalid", 'A frame is a JSON object with a "type".')
+            return
+        handler = self.commands.get(message["type"])
+        if handler is None:
+            await self.send_error("frame.unknown_type", f"Unknown type {message['type'][:40]!r}.")
+            return
+        await handler(self, message)
+
+    async def command_ping(self, message: dict) -> None:
+        await self.send_local(envelope.PONG, {"server_time_ms": int(time.time() * 1000)})
+
+    async def command_resume(self, message: dict) -> None:
+        epoch, seq = message.get("epoch"), message.get("seq")
+        if not isinstance(epoch, str) or len(epoch) > 32 or not isinstance(seq, int) or seq < 0:
+            await self.send_error("resume.invalid", 'resume needs "epoch" (string) and "seq" (integer).')
+            return
+        if self.recovering:
+            return  # a recovery already brings this socket to the present
+        self.epoch, self.last_seq = epoch, seq
+        self.recovering = True
+        await self._recover(replay=True)
+
+    async def command_resync(self, message: dict) -> None:
+        if self.recovering:
+            return
+        self.recovering = True
+        await self._recover(replay=False)
+
+    commands = {
+        envelope.PING: command_ping,
+        envelope.RESUME: command_resume,
+        envelope.RESYNC: command_resync,
+    }

@@ -1,0 +1,66 @@
+"""The one message format: {"seq": n, "epoch": e, "type": t, "data": {...}}.
+
+Stream messages get their seq and epoch where they are stored (backend.publish), so their
+frames are built there; the helpers here build the frames a consumer sends by itself."""
+
+import json
+from typing import Any
+
+# Server -> client
+SNAPSHOT = "snapshot"
+SESSION_UPDATED = "session.updated"
+QUESTION_CREATED = "question.created"
+QUESTION_UPDATED = "question.updated"
+QUESTION_REMOVED = "question.removed"
+VOTES_UPDATED = "votes.updated"
+DISPLAY_SESSION_CHANGED = "display.session_changed"
+PRESENCE_UPDATED = "presence.updated"
+PONG = "pong"
+ERROR = "error"
+
+# Client -> server
+PING = "ping"
+RESUME = "resume"
+RESYNC = "resync"
+
+STREAM_TYPES = frozenset(
+    {
+        SESSION_UPDATED,
+        QUESTION_CREATED,
+        QUESTION_UPDATED,
+        QUESTION_REMOVED,
+        VOTES_UPDATED,
+        DISPLAY_SESSION_CHANGED,
+        PRESENCE_UPDATED,
+    }
+)
+
+# Close codes (4000-4999 are the application's).
+CLOSE_BAD_REQUEST = 4400
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_SLOW = 4408
+
+
+def dumps(data: Any) -> str:
+    """Compact JSON, UTF-8 text kept as is (Vietnamese stays readable and short)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def stream_frame(*, seq: int, epoch: str, type: str, data_json: str) -> str:
+    """seq comes first so a frame's position can be read without parsing it (frame_seq)."""
+    return f'{{"seq":{seq},"epoch":"{epoch}","type":"{type}","data":{data_json}}}'
+
+
+def frame_seq(frame: str) -> int:
+    return int(frame[7 : frame.index(",", 7)])
+
+
+def local_frame(type: str, data: dict[str, Any]) -> str:
+    """A frame outside the stream's sequence (pong, error): no seq, no epoch."""
+    return dumps({"type": type, "data": data})
+
+
+def error_frame(code: str, message: str) -> str:
+    return local_frame(ERROR, {"code": code, "message": message})

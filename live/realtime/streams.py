@@ -1,0 +1,22 @@
+"""Stream names. One stream per screen kind and object; each has its own seq and history."""
+
+SESSION = "session"  # the audience view of one session
+MODERATION = "moderation"  # the moderators' view of one session
+DISPLAY = "display"  # a hall display: whichever session is current in the hall
+
+
+def session_stream(session_id: int) -> str:
+    return f"{SESSION}.{session_id}"
+
+
+def moderation_stream(session_id: int) -> str:
+    return f"{MODERATION}.{session_id}"
+
+
+def display_stream(hall_id: int) -> str:
+    return f"{DISPLAY}.{hall_id}"
+
+
+def parse(stream: str) -> tuple[str, int]:
+    kind, _, key = stream.partition(".")
+    return kind, int(key)

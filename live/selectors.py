@@ -1,0 +1,80 @@
+"""Reads for the screens, shaped for the screen that needs them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
+from django.utils import timezone
+
+from live.enums import ACTIVE_SESSION_STATUSES, EventRole, SessionStatus
+from live.models import Event, EventMembership, Hall, Session, Speaker
+
+SESSION_RELATED = ("event", "hall")
+
+
+def sessions_with_people():
+    return Session.objects.select_related(*SESSION_RELATED).prefetch_related(
+        Prefetch("speakers", queryset=Speaker.objects.order_by("name"))
+    )
+
+
+def hall_current_session(*, hall_id: int, now: datetime | None = None) -> Session | None:
+    """The session a hall display follows: the one live, in Q&A or on break (the latest to
+    start, if a moderator left two open); else the next scheduled one that has not ended."""
+    now = now or timezone.now()
+    base = sessions_with_people().filter(hall_id=hall_id)
+    active = base.filter(status__in=ACTIVE_SESSION_STATUSES).order_by("-starts_at", "-id").first()
+    if active is not None:
+        return active
+    return (
+        base.filter(status=SessionStatus.SCHEDULED, ends_at__gt=now).order_by("starts_at", "id").first()
+    )
+
+
+def event_sessions_live_first(*, event: Event):
+    """Sessions of an event, the ones running now first, then by start."""
+    return sessions_with_people().filter(event=event).annotate(
+        running=Case(
+            When(status__in=ACTIVE_SESSION_STATUSES, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("running", "starts_at", "hall__display_order")
+
+
+def user_can_moderate(user: AbstractBaseUser | AnonymousUser | None, *, event_id: int) -> bool:
+    """The one rule: a superuser, or an organiser or moderator of that event."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return EventMembership.objects.filter(
+        user=user, event_id=event_id, role__in=[EventRole.ORGANISER, EventRole.MODERATOR]
+    ).exists()
+
+
+def events_moderated_by(user) -> "list[Event]":
+    if not user.is_authenticated:
+        return []
+    qs = Event.objects.all()
+    if not user.is_superuser:
+        qs = qs.filter(memberships__user=user, memberships__role__in=list(EventRole.values))
+    return list(qs.distinct().order_by("-starts_on"))
+
+
+def halls_of(*, event: Event) -> list[Hall]:
+    return list(event.halls.order_by("display_order", "id"))
+
+
+def session_query_for_stream():
+    return sessions_with_people()
+
+
+def hall_for_display(*, hall_id: int) -> Hall | None:
+    return Hall.objects.select_related("event").filter(pk=hall_id).first()
+
+
+def q_active():
+    return Q(status__in=ACTIVE_SESSION_STATUSES)

@@ -1,0 +1,86 @@
+"""The question lifecycle: one explicit table of which action moves a question from which state
+to which. Every service looks its move up here; nothing else decides."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from live.errors import IllegalTransition
+
+
+class QuestionStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("On screen")
+    REJECTED = "rejected", _("Not approved")
+    ANSWERED = "answered", _("Answered")
+    ARCHIVED = "archived", _("Archived")
+
+
+class QuestionAction(models.TextChoices):
+    SUBMIT = "submit", _("Submitted")
+    APPROVE = "approve", _("Approved")
+    REJECT = "reject", _("Rejected")
+    ANSWER = "answer", _("Marked answered")
+    ARCHIVE = "archive", _("Archived")
+    RESTORE = "restore", _("Restored")
+    MERGE = "merge", _("Merged into another question")
+    PIN = "pin", _("Pinned")
+    UNPIN = "unpin", _("Unpinned")
+    EDIT = "edit", _("Edited")
+    SESSION = "session", _("Session changed")
+
+
+S = QuestionStatus
+
+# action -> {from state: to state}. A pair missing here is an illegal move.
+TRANSITIONS: dict[str, dict[str, str]] = {
+    QuestionAction.APPROVE: {S.PENDING: S.APPROVED, S.REJECTED: S.APPROVED},
+    QuestionAction.REJECT: {S.PENDING: S.REJECTED, S.APPROVED: S.REJECTED},
+    QuestionAction.ANSWER: {S.APPROVED: S.ANSWERED},
+    QuestionAction.ARCHIVE: {
+        S.PENDING: S.ARCHIVED,
+        S.APPROVED: S.ARCHIVED,
+        S.ANSWERED: S.ARCHIVED,
+        S.REJECTED: S.ARCHIVED,
+    },
+    # Back to review (rejected, archived) or back on screen (answered by mistake).
+    QuestionAction.RESTORE: {S.REJECTED: S.PENDING, S.ARCHIVED: S.PENDING, S.ANSWERED: S.APPROVED},
+    QuestionAction.MERGE: {S.PENDING: S.ARCHIVED, S.APPROVED: S.ARCHIVED, S.ANSWERED: S.ARCHIVED},
+}
+
+# Actions that keep the status but still need it to be one of these.
+FLAG_ACTIONS: dict[str, frozenset[str]] = {
+    QuestionAction.PIN: frozenset({S.APPROVED}),
+    QuestionAction.UNPIN: frozenset({S.APPROVED, S.ANSWERED}),
+    QuestionAction.EDIT: frozenset({S.PENDING, S.APPROVED, S.ANSWERED, S.REJECTED}),
+}
+
+# What the audience and the hall displays see.
+PUBLIC_STATUSES = frozenset({S.APPROVED, S.ANSWERED})
+
+# Actions a moderator may apply to many questions at once.
+BULK_ACTIONS = (
+    QuestionAction.APPROVE,
+    QuestionAction.REJECT,
+    QuestionAction.ANSWER,
+    QuestionAction.ARCHIVE,
+    QuestionAction.RESTORE,
+)
+
+
+def next_status(action: str, current: str) -> str:
+    """The state `action` moves a question in `current` to, or IllegalTransition with the
+    fixed code `question.cannot_<action>`."""
+    if action in TRANSITIONS:
+        target = TRANSITIONS[action].get(current)
+        if target is not None:
+            return target
+    elif action in FLAG_ACTIONS:
+        if current in FLAG_ACTIONS[action]:
+            return current
+    else:
+        raise ValueError(f"unknown question action {action!r}")
+    raise IllegalTransition(
+        _("A question that is “%(state)s” cannot be %(action)s.")
+        % {"state": QuestionStatus(current).label, "action": QuestionAction(action).label.lower()},
+        code=f"question.cannot_{action}",
+    )

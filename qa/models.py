@@ -1,0 +1,141 @@
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from live.models import Event, Session
+from qa.enums import PUBLIC_STATUSES, QuestionAction, QuestionStatus
+
+QUESTION_MAX_LENGTH = 500
+AUTHOR_NAME_MAX_LENGTH = 80
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough; a stolen table reveals no token.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Participant(models.Model):
+    """A phone's anonymous identity within one event. Only the hash of its token is stored."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participants")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    display_name = models.CharField(_("display name"), max_length=AUTHOR_NAME_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+
+    def __str__(self) -> str:
+        return f"{self.display_name or _('Anonymous')} #{self.pk}"
+
+    @staticmethod
+    def new_token() -> tuple[str, str]:
+        token = secrets.token_urlsafe(32)
+        return token, hash_token(token)
+
+
+class Question(models.Model):
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="questions")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.SET_NULL, null=True, blank=True, related_name="questions"
+    )
+    text = models.TextField(_("text"), max_length=QUESTION_MAX_LENGTH)
+    # The participant's own words, kept when a moderator edits the text.
+    original_text = models.TextField(_("original text"), blank=True)
+    author_name = models.CharField(_("author"), max_length=AUTHOR_NAME_MAX_LENGTH, blank=True)
+    anonymous = models.BooleanField(_("anonymous"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=QuestionStatus.choices, default=QuestionStatus.PENDING
+    )
+    pinned = models.BooleanField(_("pinned"), default=False)
+    vote_count = models.PositiveIntegerField(_("votes"), default=0)
+    # Optimistic concurrency: bumped by every moderation change.
+    version = models.PositiveIntegerField(default=1)
+    # Idempotent submission: a phone retrying on bad Wi-Fi sends the same id.
+    client_id = models.CharField(max_length=64, null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"], condition=Q(pinned=True), name="one_pinned_question_per_session"
+            ),
+            models.UniqueConstraint(
+                fields=["participant", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="question_client_id_unique_per_participant",
+            ),
+            models.CheckConstraint(
+                condition=Q(pinned=False) | Q(status=QuestionStatus.APPROVED),
+                name="only_approved_questions_pinned",
+            ),
+        ]
+        indexes = [models.Index(fields=["session", "status"])]
+
+    def __str__(self) -> str:
+        short = self.text if len(self.text) <= 60 else self.text[:59] + "…"
+        return f"#{self.pk} {short}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in PUBLIC_STATUSES
+
+    @property
+    def shown_author(self) -> str:
+        return "" if self.anonymous else self.author_name
+
+
+class Vote(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="votes")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="votes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("vote")
+        verbose_name_plural = _("votes")
+        constraints = [
+            models.UniqueConstraint(fields=["question", "participant"], name="one_vote_per_participant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} -> {self.question_id}"
+
+
+class ModerationAction(models.Model):
+    """The audit trail: written in the same transaction as the change it records."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="moderation_actions")
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, null=True, blank=True, related_name="moderation_actions"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="moderation_actions",
+    )
+    action = models.CharField(_("action"), max_length=12, choices=QuestionAction.choices)
+    from_state = models.CharField(_("from"), max_length=12, blank=True)
+    to_state = models.CharField(_("to"), max_length=12, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("moderation action")
+        verbose_name_plural = _("moderation actions")
+
+    def __str__(self) -> str:
+        target = f"#{self.question_id}" if self.question_id else f"session {self.session_id}"
+        return f"{self.actor or '-'} {self.action} {target}: {self.from_state} -> {self.to_state}"

@@ -1,0 +1,54 @@
+"""How a question looks on each stream and in the API. Who may see what is decided here:
+`public` for the audience and the hall displays, `moderation` for moderators."""
+
+from __future__ import annotations
+
+from qa.models import ModerationAction, Question
+
+
+def question_public(question: Question) -> dict:
+    return {
+        "id": question.id,
+        "session_id": question.session_id,
+        "text": question.text,
+        "author_name": question.shown_author,
+        "anonymous": question.anonymous,
+        "status": question.status,
+        "pinned": question.pinned,
+        "votes": question.vote_count,
+        "version": question.version,
+        "created_at": question.created_at.isoformat(),
+        "answered_at": question.answered_at.isoformat() if question.answered_at else None,
+    }
+
+
+def action_data(action: ModerationAction | None) -> dict | None:
+    if action is None:
+        return None
+    return {
+        "action": action.action,
+        "by": action.actor.get_username() if action.actor_id and action.actor else None,
+        "from": action.from_state,
+        "to": action.to_state,
+        "at": action.created_at.isoformat(),
+    }
+
+
+def question_moderation(question: Question, last_action: ModerationAction | None = None) -> dict:
+    data = question_public(question)
+    data.update(
+        {
+            "original_text": question.original_text,
+            "edited": bool(question.original_text),
+            "participant_id": question.participant_id,
+            "merged_into": question.merged_into_id,
+            "updated_at": question.updated_at.isoformat(),
+            "last_action": action_data(last_action),
+        }
+    )
+    return data
+
+
+def question_own(question: Question) -> dict:
+    """The author's own view on their phone: every status, text as a moderator left it."""
+    return question_public(question)

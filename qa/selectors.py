@@ -1,0 +1,48 @@
+"""Reads, shaped for the screen that needs them."""
+
+from __future__ import annotations
+
+from django.db.models import Case, IntegerField, Max, QuerySet, Value, When
+
+from qa.enums import PUBLIC_STATUSES
+from qa.models import ModerationAction, Participant, Question, hash_token
+
+
+def public_order(qs: QuerySet[Question]) -> QuerySet[Question]:
+    """Pinned first, then by votes, then oldest first; answered ones after the open ones."""
+    return qs.annotate(
+        answered_last=Case(When(status="answered", then=Value(1)), default=Value(0), output_field=IntegerField())
+    ).order_by("-pinned", "answered_last", "-vote_count", "created_at", "id")
+
+
+def public_questions(*, session_id: int) -> QuerySet[Question]:
+    return public_order(Question.objects.filter(session_id=session_id, status__in=PUBLIC_STATUSES))
+
+
+def moderation_questions(*, session_id: int, status: str | None = None) -> QuerySet[Question]:
+    qs = Question.objects.filter(session_id=session_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("created_at", "id")
+
+
+def own_questions(*, session_id: int, participant: Participant) -> QuerySet[Question]:
+    return Question.objects.filter(session_id=session_id, participant=participant).order_by("-created_at", "-id")
+
+
+def last_actions(*, session_id: int) -> dict[int, ModerationAction]:
+    """The latest moderation action of each question of a session (two queries)."""
+    latest = (
+        ModerationAction.objects.filter(session_id=session_id, question__isnull=False)
+        .values("question_id")
+        .annotate(last=Max("id"))
+        .values_list("last", flat=True)
+    )
+    actions = ModerationAction.objects.filter(pk__in=list(latest)).select_related("actor")
+    return {a.question_id: a for a in actions}
+
+
+def participant_for_token(*, token: str) -> Participant | None:
+    if not token or len(token) > 128:
+        return None
+    return Participant.objects.filter(token_hash=hash_token(token)).first()

@@ -1,0 +1,366 @@
+"""Every write to participants, questions and votes: one function per action.
+
+Each moderation function: checks the move against qa/enums.TRANSITIONS, checks the caller's
+`version` (optimistic concurrency), saves with update_fields, writes its ModerationAction
+row in the same transaction, and publishes after commit (qa/broadcast.py). The API and any
+WebSocket command call these, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from live import services as live_services
+from live.enums import SessionStatus
+from live.errors import Conflict, DomainError
+from live.models import Event, Session
+from qa import broadcast
+from qa.enums import PUBLIC_STATUSES, QuestionAction, QuestionStatus, next_status
+from qa.models import (
+    AUTHOR_NAME_MAX_LENGTH,
+    QUESTION_MAX_LENGTH,
+    ModerationAction,
+    Participant,
+    Question,
+    Vote,
+)
+from qa.text import clean_text
+
+
+class VersionConflict(Conflict):
+    """Carries the current question so the client can show what changed."""
+
+    code = "question.version_conflict"
+    default_message = _("Another moderator changed this question first.")
+
+    def __init__(self, question: Question):
+        super().__init__()
+        self.question = question
+
+
+# ---- participants ---------------------------------------------------------------------------
+
+
+def participant_join(*, event: Event, display_name: str = "") -> tuple[Participant, str]:
+    """A phone's anonymous identity. Returns the participant and its token (shown once)."""
+    display_name = clean_text(display_name, multiline=False)
+    if len(display_name) > AUTHOR_NAME_MAX_LENGTH:
+        raise DomainError(_("The name is too long."), code="participant.name_too_long")
+    token, token_hash = Participant.new_token()
+    participant = Participant.objects.create(
+        event=event, token_hash=token_hash, display_name=display_name
+    )
+    return participant, token
+
+
+# ---- submitting -----------------------------------------------------------------------------
+
+
+def validate_question_text(text: str) -> str:
+    text = clean_text(text)
+    if not text:
+        raise DomainError(_("Write a question first."), code="question.empty")
+    if len(text) > QUESTION_MAX_LENGTH:
+        raise DomainError(
+            _("A question has at most %(n)d characters.") % {"n": QUESTION_MAX_LENGTH},
+            code="question.too_long",
+        )
+    return text
+
+
+def question_submit(
+    *,
+    session: Session,
+    participant: Participant,
+    text: str,
+    author_name: str = "",
+    anonymous: bool = False,
+    client_id: str | None = None,
+) -> tuple[Question, bool]:
+    """Ask a question. Returns (question, created). The same client_id from the same
+    participant returns the first question, even when the retries race each other."""
+    if participant.event_id != session.event_id:
+        raise DomainError(_("This identity belongs to another event."), code="participant.wrong_event")
+    if client_id:
+        existing = Question.objects.filter(participant=participant, client_id=client_id).first()
+        if existing is not None:
+            return existing, False
+    if not session.qa_open or session.status == SessionStatus.ENDED:
+        raise DomainError(_("Questions are closed for this session."), code="qa.closed", status=409)
+    text = validate_question_text(text)
+    author_name = "" if anonymous else clean_text(author_name or participant.display_name, multiline=False)
+    if len(author_name) > AUTHOR_NAME_MAX_LENGTH:
+        raise DomainError(_("The name is too long."), code="question.author_too_long")
+    status = QuestionStatus.APPROVED if session.moderation == "post" else QuestionStatus.PENDING
+    try:
+        with transaction.atomic():
+            question = Question.objects.create(
+                session=session,
+                participant=participant,
+                text=text,
+                author_name=author_name,
+                anonymous=anonymous,
+                status=status,
+                client_id=client_id or None,
+            )
+            broadcast.question_changed(question, before=None)
+    except IntegrityError:
+        # A concurrent retry with the same client_id won the race.
+        if client_id:
+            existing = Question.objects.filter(participant=participant, client_id=client_id).first()
+            if existing is not None:
+                return existing, False
+        raise
+    return question, True
+
+
+# ---- moderation -----------------------------------------------------------------------------
+
+
+def _locked(question_id: int) -> Question:
+    try:
+        return Question.objects.select_for_update().select_related("session").get(pk=question_id)
+    except Question.DoesNotExist:
+        raise DomainError(_("No such question."), code="question.not_found", status=404) from None
+
+
+def _check_version(question: Question, version: int | None) -> None:
+    if version is not None and version != question.version:
+        raise VersionConflict(question)
+
+
+def _record(question: Question, *, actor, action: str, before: str, detail: dict | None = None):
+    return ModerationAction.objects.create(
+        session_id=question.session_id,
+        question=question,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        from_state=before,
+        to_state=question.status,
+        detail=detail or {},
+    )
+
+
+def _save(question: Question, fields: Iterable[str]) -> Question:
+    question.version = F("version") + 1
+    question.save(update_fields=[*fields, "version", "updated_at"])
+    question.refresh_from_db(fields=["version", "updated_at"])
+    return question
+
+
+def _transition(*, question_id: int, action: str, actor, version: int | None) -> Question:
+    with transaction.atomic():
+        question = _locked(question_id)
+        _check_version(question, version)
+        before = question.status
+        question.status = next_status(action, before)
+        fields = ["status"]
+        if question.pinned and question.status != QuestionStatus.APPROVED:
+            question.pinned = False
+            fields.append("pinned")
+        if question.status == QuestionStatus.ANSWERED:
+            question.answered_at = timezone.now()
+            fields.append("answered_at")
+        _save(question, fields)
+        record = _record(question, actor=actor, action=action, before=before)
+        broadcast.question_changed(question, before=before, last_action=record)
+    return question
+
+
+def question_approve(*, question_id: int, actor, version: int | None = None) -> Question:
+    return _transition(question_id=question_id, action=QuestionAction.APPROVE, actor=actor, version=version)
+
+
+def question_reject(*, question_id: int, actor, version: int | None = None) -> Question:
+    return _transition(question_id=question_id, action=QuestionAction.REJECT, actor=actor, version=version)
+
+
+def question_answer(*, question_id: int, actor, version: int | None = None) -> Question:
+    return _transition(question_id=question_id, action=QuestionAction.ANSWER, actor=actor, version=version)
+
+
+def question_archive(*, question_id: int, actor, version: int | None = None) -> Question:
+    return _transition(question_id=question_id, action=QuestionAction.ARCHIVE, actor=actor, version=version)
+
+
+def question_restore(*, question_id: int, actor, version: int | None = None) -> Question:
+    return _transition(question_id=question_id, action=QuestionAction.RESTORE, actor=actor, version=version)
+
+
+def question_pin(*, question_id: int, actor, version: int | None = None) -> Question:
+    """Pin a question to the hall screen; the question pinned before it is unpinned."""
+    with transaction.atomic():
+        question = _locked(question_id)
+        _check_version(question, version)
+        next_status(QuestionAction.PIN, question.status)
+        if question.pinned:
+            return question
+        previous = list(
+            Question.objects.select_for_update().filter(session_id=question.session_id, pinned=True)
+        )
+        for other in previous:
+            other.pinned = False
+            _save(other, ["pinned"])
+            record = _record(other, actor=actor, action=QuestionAction.UNPIN, before=other.status)
+            broadcast.question_changed(other, before=other.status, last_action=record)
+        question.pinned = True
+        _save(question, ["pinned"])
+        record = _record(question, actor=actor, action=QuestionAction.PIN, before=question.status)
+        broadcast.question_changed(question, before=question.status, last_action=record)
+    return question
+
+
+def question_unpin(*, question_id: int, actor, version: int | None = None) -> Question:
+    with transaction.atomic():
+        question = _locked(question_id)
+        _check_version(question, version)
+        next_status(QuestionAction.UNPIN, question.status)
+        if not question.pinned:
+            return question
+        question.pinned = False
+        _save(question, ["pinned"])
+        record = _record(question, actor=actor, action=QuestionAction.UNPIN, before=question.status)
+        broadcast.question_changed(question, before=question.status, last_action=record)
+    return question
+
+
+def question_edit(*, question_id: int, actor, text: str, version: int | None = None) -> Question:
+    """A moderator rewords a question; the participant's original words are kept."""
+    text = validate_question_text(text)
+    with transaction.atomic():
+        question = _locked(question_id)
+        _check_version(question, version)
+        next_status(QuestionAction.EDIT, question.status)
+        if text == question.text:
+            return question
+        old = question.text
+        if not question.original_text:
+            question.original_text = old
+        question.text = text
+        _save(question, ["text", "original_text"])
+        record = _record(
+            question, actor=actor, action=QuestionAction.EDIT, before=question.status,
+            detail={"old_text": old, "new_text": text},
+        )
+        broadcast.question_changed(question, before=question.status, last_action=record)
+    return question
+
+
+def question_merge(*, question_id: int, into_id: int, actor, version: int | None = None) -> Question:
+    """Fold a duplicate into another question of the same session: the duplicate leaves the
+    public view, its votes move to the target, and nobody's vote counts twice."""
+    if question_id == into_id:
+        raise DomainError(_("A question cannot be merged into itself."), code="question.merge_self")
+    with transaction.atomic():
+        # Lock both rows in id order so two opposite merges cannot deadlock.
+        locked = {
+            q.pk: q
+            for q in Question.objects.select_for_update().filter(pk__in=[question_id, into_id]).order_by("pk")
+        }
+        if question_id not in locked or into_id not in locked:
+            raise DomainError(_("No such question."), code="question.not_found", status=404)
+        question, target = locked[question_id], locked[into_id]
+        if question.session_id != target.session_id:
+            raise DomainError(_("Both questions must be in the same session."), code="question.merge_other_session")
+        if target.status in (QuestionStatus.REJECTED, QuestionStatus.ARCHIVED):
+            raise DomainError(_("Merge into a question that is still open."), code="question.merge_target_closed", status=409)
+        _check_version(question, version)
+        before = question.status
+        question.status = next_status(QuestionAction.MERGE, before)
+        question.pinned = False
+        question.merged_into = target
+        already = Vote.objects.filter(question=target).values_list("participant_id", flat=True)
+        Vote.objects.filter(question=question).exclude(participant_id__in=already).update(question=target)
+        Vote.objects.filter(question=question).delete()
+        question.vote_count = 0
+        _save(question, ["status", "pinned", "merged_into", "vote_count"])
+        target.vote_count = Vote.objects.filter(question=target).count()
+        target.save(update_fields=["vote_count", "updated_at"])
+        record = _record(question, actor=actor, action=QuestionAction.MERGE, before=before,
+                         detail={"into": target.pk})
+        broadcast.question_changed(question, before=before, last_action=record)
+        broadcast.votes_changed(session_id=target.session_id, question_id=target.pk)
+    return question
+
+
+BULK_FUNCTIONS = {
+    QuestionAction.APPROVE: question_approve,
+    QuestionAction.REJECT: question_reject,
+    QuestionAction.ANSWER: question_answer,
+    QuestionAction.ARCHIVE: question_archive,
+    QuestionAction.RESTORE: question_restore,
+}
+
+
+def question_bulk(*, session_id: int, action: str, ids: list[int], actor) -> list[Question]:
+    """Apply one action to many questions of one session: all of them, or none."""
+    if action not in BULK_FUNCTIONS:
+        raise DomainError(_("This action cannot be applied in bulk."), code="bulk.invalid_action")
+    ids = list(dict.fromkeys(ids))
+    with transaction.atomic():
+        found = set(Question.objects.filter(session_id=session_id, pk__in=ids).values_list("pk", flat=True))
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise DomainError(
+                _("Not questions of this session: %(ids)s") % {"ids": ", ".join(map(str, missing))},
+                code="bulk.unknown_questions", status=404,
+            )
+        return [BULK_FUNCTIONS[action](question_id=i, actor=actor) for i in ids]
+
+
+# ---- votes ------------------------------------------------------------------------------------
+
+
+def _votable(question_id: int, participant: Participant) -> Question:
+    question = Question.objects.select_related("session").filter(pk=question_id).first()
+    if question is None or question.session.event_id != participant.event_id:
+        raise DomainError(_("No such question."), code="question.not_found", status=404)
+    if question.status not in PUBLIC_STATUSES:
+        raise DomainError(_("Only questions on screen can be voted on."), code="vote.not_public", status=409)
+    return question
+
+
+def vote_cast(*, question_id: int, participant: Participant) -> int:
+    """One vote per participant and question; casting again changes nothing. Returns the tally."""
+    question = _votable(question_id, participant)
+    try:
+        with transaction.atomic():
+            Vote.objects.create(question=question, participant=participant)
+            Question.objects.filter(pk=question.pk).update(vote_count=F("vote_count") + 1)
+            broadcast.votes_changed(session_id=question.session_id, question_id=question.pk)
+    except IntegrityError:
+        pass  # already voted
+    return Question.objects.filter(pk=question.pk).values_list("vote_count", flat=True).get()
+
+
+def vote_withdraw(*, question_id: int, participant: Participant) -> int:
+    question = _votable(question_id, participant)
+    with transaction.atomic():
+        deleted, _ = Vote.objects.filter(question=question, participant=participant).delete()
+        if deleted:
+            Question.objects.filter(pk=question.pk).update(vote_count=F("vote_count") - 1)
+            broadcast.votes_changed(session_id=question.session_id, question_id=question.pk)
+    return Question.objects.filter(pk=question.pk).values_list("vote_count", flat=True).get()
+
+
+# ---- the session's audit row (registered with live) --------------------------------------------
+
+
+def _audit_session_change(*, session: Session, actor, changes: dict) -> None:
+    ModerationAction.objects.create(
+        session=session,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=QuestionAction.SESSION,
+        from_state=str(changes.get("status", ("", ""))[0]),
+        to_state=str(changes.get("status", ("", ""))[1]),
+        detail={field: {"from": old, "to": new} for field, (old, new) in changes.items()},
+    )
+
+
+if _audit_session_change not in live_services.session_change_hooks:
+    live_services.session_change_hooks.append(_audit_session_change)
+
