@@ -71,8 +71,11 @@ def publish_session_updated(session: Session) -> None:
         if not refresh_hall_display(hall_id):
             current = selectors.hall_current_session(hall_id=hall_id)
             if current is not None and current.pk == session.pk:
-                publish_now([streams.display_stream(hall_id)], envelope.SESSION_UPDATED,
-                            {"session": session_data(current)})
+                publish_now(
+                    [streams.display_stream(hall_id)],
+                    envelope.SESSION_UPDATED,
+                    {"session": session_data(current)},
+                )
 
     from django.db import transaction
 

@@ -29,19 +29,26 @@ def hall_current_session(*, hall_id: int, now: datetime | None = None) -> Sessio
     if active is not None:
         return active
     return (
-        base.filter(status=SessionStatus.SCHEDULED, ends_at__gt=now).order_by("starts_at", "id").first()
+        base.filter(status=SessionStatus.SCHEDULED, ends_at__gt=now)
+        .order_by("starts_at", "id")
+        .first()
     )
 
 
 def event_sessions_live_first(*, event: Event):
     """Sessions of an event, the ones running now first, then by start."""
-    return sessions_with_people().filter(event=event).annotate(
-        running=Case(
-            When(status__in=ACTIVE_SESSION_STATUSES, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
+    return (
+        sessions_with_people()
+        .filter(event=event)
+        .annotate(
+            running=Case(
+                When(status__in=ACTIVE_SESSION_STATUSES, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
         )
-    ).order_by("running", "starts_at", "hall__display_order")
+        .order_by("running", "starts_at", "hall__display_order")
+    )
 
 
 def user_can_moderate(user: AbstractBaseUser | AnonymousUser | None, *, event_id: int) -> bool:
@@ -55,7 +62,7 @@ def user_can_moderate(user: AbstractBaseUser | AnonymousUser | None, *, event_id
     ).exists()
 
 
-def events_moderated_by(user) -> "list[Event]":
+def events_moderated_by(user) -> list[Event]:
     if not user.is_authenticated:
         return []
     qs = Event.objects.all()

@@ -46,7 +46,10 @@ def session_update(
             if status not in SESSION_TRANSITIONS[session.status]:
                 raise IllegalTransition(
                     _("A session that is “%(old)s” cannot become “%(new)s”.")
-                    % {"old": SessionStatus(session.status).label, "new": SessionStatus(status).label},
+                    % {
+                        "old": SessionStatus(session.status).label,
+                        "new": SessionStatus(status).label,
+                    },
                     code="session.illegal_status",
                 )
             changes["status"] = (session.status, status)

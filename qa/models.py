@@ -23,7 +23,9 @@ class Participant(models.Model):
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participants")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    display_name = models.CharField(_("display name"), max_length=AUTHOR_NAME_MAX_LENGTH, blank=True)
+    display_name = models.CharField(
+        _("display name"), max_length=AUTHOR_NAME_MAX_LENGTH, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -57,7 +59,8 @@ class Question(models.Model):
     # Optimistic concurrency: bumped by every moderation change.
     version = models.PositiveIntegerField(default=1)
     # Idempotent submission: a phone retrying on bad Wi-Fi sends the same id.
-    client_id = models.CharField(max_length=64, null=True, blank=True)
+    # NULL, not "", when absent: the per-participant uniqueness only applies to real ids.
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     merged_into = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged"
     )
@@ -107,7 +110,9 @@ class Vote(models.Model):
         verbose_name = _("vote")
         verbose_name_plural = _("votes")
         constraints = [
-            models.UniqueConstraint(fields=["question", "participant"], name="one_vote_per_participant"),
+            models.UniqueConstraint(
+                fields=["question", "participant"], name="one_vote_per_participant"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -117,12 +122,17 @@ class Vote(models.Model):
 class ModerationAction(models.Model):
     """The audit trail: written in the same transaction as the change it records."""
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="moderation_actions")
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="moderation_actions"
+    )
     question = models.ForeignKey(
         Question, on_delete=models.CASCADE, null=True, blank=True, related_name="moderation_actions"
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="moderation_actions",
     )
     action = models.CharField(_("action"), max_length=12, choices=QuestionAction.choices)

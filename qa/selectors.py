@@ -11,7 +11,9 @@ from qa.models import ModerationAction, Participant, Question, hash_token
 def public_order(qs: QuerySet[Question]) -> QuerySet[Question]:
     """Pinned first, then by votes, then oldest first; answered ones after the open ones."""
     return qs.annotate(
-        answered_last=Case(When(status="answered", then=Value(1)), default=Value(0), output_field=IntegerField())
+        answered_last=Case(
+            When(status="answered", then=Value(1)), default=Value(0), output_field=IntegerField()
+        )
     ).order_by("-pinned", "answered_last", "-vote_count", "created_at", "id")
 
 
@@ -27,7 +29,9 @@ def moderation_questions(*, session_id: int, status: str | None = None) -> Query
 
 
 def own_questions(*, session_id: int, participant: Participant) -> QuerySet[Question]:
-    return Question.objects.filter(session_id=session_id, participant=participant).order_by("-created_at", "-id")
+    return Question.objects.filter(session_id=session_id, participant=participant).order_by(
+        "-created_at", "-id"
+    )
 
 
 def last_actions(*, session_id: int) -> dict[int, ModerationAction]:

@@ -84,7 +84,9 @@ def question_submit(
     """Ask a question. Returns (question, created). The same client_id from the same
     participant returns the first question, even when the retries race each other."""
     if participant.event_id != session.event_id:
-        raise DomainError(_("This identity belongs to another event."), code="participant.wrong_event")
+        raise DomainError(
+            _("This identity belongs to another event."), code="participant.wrong_event"
+        )
     if client_id:
         existing = Question.objects.filter(participant=participant, client_id=client_id).first()
         if existing is not None:
@@ -92,7 +94,9 @@ def question_submit(
     if not session.qa_open or session.status == SessionStatus.ENDED:
         raise DomainError(_("Questions are closed for this session."), code="qa.closed", status=409)
     text = validate_question_text(text)
-    author_name = "" if anonymous else clean_text(author_name or participant.display_name, multiline=False)
+    author_name = (
+        "" if anonymous else clean_text(author_name or participant.display_name, multiline=False)
+    )
     if len(author_name) > AUTHOR_NAME_MAX_LENGTH:
         raise DomainError(_("The name is too long."), code="question.author_too_long")
     status = QuestionStatus.APPROVED if session.moderation == "post" else QuestionStatus.PENDING
@@ -172,23 +176,33 @@ def _transition(*, question_id: int, action: str, actor, version: int | None) ->
 
 
 def question_approve(*, question_id: int, actor, version: int | None = None) -> Question:
-    return _transition(question_id=question_id, action=QuestionAction.APPROVE, actor=actor, version=version)
+    return _transition(
+        question_id=question_id, action=QuestionAction.APPROVE, actor=actor, version=version
+    )
 
 
 def question_reject(*, question_id: int, actor, version: int | None = None) -> Question:
-    return _transition(question_id=question_id, action=QuestionAction.REJECT, actor=actor, version=version)
+    return _transition(
+        question_id=question_id, action=QuestionAction.REJECT, actor=actor, version=version
+    )
 
 
 def question_answer(*, question_id: int, actor, version: int | None = None) -> Question:
-    return _transition(question_id=question_id, action=QuestionAction.ANSWER, actor=actor, version=version)
+    return _transition(
+        question_id=question_id, action=QuestionAction.ANSWER, actor=actor, version=version
+    )
 
 
 def question_archive(*, question_id: int, actor, version: int | None = None) -> Question:
-    return _transition(question_id=question_id, action=QuestionAction.ARCHIVE, actor=actor, version=version)
+    return _transition(
+        question_id=question_id, action=QuestionAction.ARCHIVE, actor=actor, version=version
+    )
 
 
 def question_restore(*, question_id: int, actor, version: int | None = None) -> Question:
-    return _transition(question_id=question_id, action=QuestionAction.RESTORE, actor=actor, version=version)
+    return _transition(
+        question_id=question_id, action=QuestionAction.RESTORE, actor=actor, version=version
+    )
 
 
 def question_pin(*, question_id: int, actor, version: int | None = None) -> Question:
@@ -243,14 +257,19 @@ def question_edit(*, question_id: int, actor, text: str, version: int | None = N
         question.text = text
         _save(question, ["text", "original_text"])
         record = _record(
-            question, actor=actor, action=QuestionAction.EDIT, before=question.status,
+            question,
+            actor=actor,
+            action=QuestionAction.EDIT,
+            before=question.status,
             detail={"old_text": old, "new_text": text},
         )
         broadcast.question_changed(question, before=question.status, last_action=record)
     return question
 
 
-def question_merge(*, question_id: int, into_id: int, actor, version: int | None = None) -> Question:
+def question_merge(
+    *, question_id: int, into_id: int, actor, version: int | None = None
+) -> Question:
     """Fold a duplicate into another question of the same session: the duplicate leaves the
     public view, its votes move to the target, and nobody's vote counts twice."""
     if question_id == into_id:
@@ -259,29 +278,45 @@ def question_merge(*, question_id: int, into_id: int, actor, version: int | None
         # Lock both rows in id order so two opposite merges cannot deadlock.
         locked = {
             q.pk: q
-            for q in Question.objects.select_for_update().filter(pk__in=[question_id, into_id]).order_by("pk")
+            for q in Question.objects.select_for_update()
+            .filter(pk__in=[question_id, into_id])
+            .order_by("pk")
         }
         if question_id not in locked or into_id not in locked:
             raise DomainError(_("No such question."), code="question.not_found", status=404)
         question, target = locked[question_id], locked[into_id]
         if question.session_id != target.session_id:
-            raise DomainError(_("Both questions must be in the same session."), code="question.merge_other_session")
+            raise DomainError(
+                _("Both questions must be in the same session."),
+                code="question.merge_other_session",
+            )
         if target.status in (QuestionStatus.REJECTED, QuestionStatus.ARCHIVED):
-            raise DomainError(_("Merge into a question that is still open."), code="question.merge_target_closed", status=409)
+            raise DomainError(
+                _("Merge into a question that is still open."),
+                code="question.merge_target_closed",
+                status=409,
+            )
         _check_version(question, version)
         before = question.status
         question.status = next_status(QuestionAction.MERGE, before)
         question.pinned = False
         question.merged_into = target
         already = Vote.objects.filter(question=target).values_list("participant_id", flat=True)
-        Vote.objects.filter(question=question).exclude(participant_id__in=already).update(question=target)
+        Vote.objects.filter(question=question).exclude(participant_id__in=already).update(
+            question=target
+        )
         Vote.objects.filter(question=question).delete()
         question.vote_count = 0
         _save(question, ["status", "pinned", "merged_into", "vote_count"])
         target.vote_count = Vote.objects.filter(question=target).count()
         target.save(update_fields=["vote_count", "updated_at"])
-        record = _record(question, actor=actor, action=QuestionAction.MERGE, before=before,
-                         detail={"into": target.pk})
+        record = _record(
+            question,
+            actor=actor,
+            action=QuestionAction.MERGE,
+            before=before,
+            detail={"into": target.pk},
+        )
         broadcast.question_changed(question, before=before, last_action=record)
         broadcast.votes_changed(session_id=target.session_id, question_id=target.pk)
     return question
@@ -302,12 +337,15 @@ def question_bulk(*, session_id: int, action: str, ids: list[int], actor) -> lis
         raise DomainError(_("This action cannot be applied in bulk."), code="bulk.invalid_action")
     ids = list(dict.fromkeys(ids))
     with transaction.atomic():
-        found = set(Question.objects.filter(session_id=session_id, pk__in=ids).values_list("pk", flat=True))
+        found = set(
+            Question.objects.filter(session_id=session_id, pk__in=ids).values_list("pk", flat=True)
+        )
         missing = [i for i in ids if i not in found]
         if missing:
             raise DomainError(
                 _("Not questions of this session: %(ids)s") % {"ids": ", ".join(map(str, missing))},
-                code="bulk.unknown_questions", status=404,
+                code="bulk.unknown_questions",
+                status=404,
             )
         return [BULK_FUNCTIONS[action](question_id=i, actor=actor) for i in ids]
 
@@ -320,7 +358,9 @@ def _votable(question_id: int, participant: Participant) -> Question:
     if question is None or question.session.event_id != participant.event_id:
         raise DomainError(_("No such question."), code="question.not_found", status=404)
     if question.status not in PUBLIC_STATUSES:
-        raise DomainError(_("Only questions on screen can be voted on."), code="vote.not_public", status=409)
+        raise DomainError(
+            _("Only questions on screen can be voted on."), code="vote.not_public", status=409
+        )
     return question
 
 
@@ -363,4 +403,3 @@ def _audit_session_change(*, session: Session, actor, changes: dict) -> None:
 
 if _audit_session_change not in live_services.session_change_hooks:
     live_services.session_change_hooks.append(_audit_session_change)
-

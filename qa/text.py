@@ -17,8 +17,5 @@ def clean_text(value: str, *, multiline: bool = True) -> str:
     value = unicodedata.normalize("NFC", value)
     value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     value = _STRIP.sub("", value)
-    if not multiline:
-        value = " ".join(value.split())
-    else:
-        value = _BLANK_LINES.sub("\n\n", value)
+    value = _BLANK_LINES.sub("\n\n", value) if multiline else " ".join(value.split())
     return value.strip()

@@ -8,3 +8,46 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+async def stream_client():
+    """connect(path, headers=None) -> a connected StreamClient; all are closed after the test,
+    and the event loop's hub (Redis subscription, tasks) is shut down cleanly."""
+    from live.realtime.hub import close_hub
+    from tests.realtime import StreamClient
+
+    clients: list[StreamClient] = []
+
+    async def connect(path: str, headers=None, expect_snapshot: bool = True) -> StreamClient:
+        client = StreamClient(path, headers)
+        assert await client.connect()
+        clients.append(client)
+        if expect_snapshot:
+            first = await client.receive()
+            assert first["type"] == "snapshot", first
+        return client
+
+    yield connect
+    for client in clients:
+        await client.disconnect()
+    await close_hub()
+
+
+@pytest.fixture
+def realtime_keys():
+    """Wipe this run's real-time keys in Redis (only ours: the per-run prefix)."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    prefix = settings.REALTIME["PREFIX"]
+
+    def wipe():
+        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+            client.delete(key)
+
+    wipe()
+    yield client
+    wipe()
+    client.close()

@@ -33,12 +33,14 @@ class TokenAuthMiddleware:
                 if name == b"authorization":
                     kind, _, key = value.decode("latin1").partition(" ")
                     if kind.lower() == "token" and 0 < len(key.strip()) <= 64:
-                        scope = dict(scope, user=await _user_for_token(key.strip()) or AnonymousUser())
+                        scope = dict(
+                            scope, user=await _user_for_token(key.strip()) or AnonymousUser()
+                        )
                     break
         return await self.inner(scope, receive, send)
 
 
-def TokenOrSessionAuthMiddleware(inner):  # noqa: N802 (named like the middleware it builds)
+def TokenOrSessionAuthMiddleware(inner):
     return AuthMiddlewareStack(TokenAuthMiddleware(inner))
 
 
@@ -49,7 +51,7 @@ class BrowserOriginValidator(OriginValidator):
         return super().valid_origin(parsed_origin)
 
 
-def OriginCheck(inner):  # noqa: N802
+def OriginCheck(inner):
     """AllowedHostsOriginValidator's host list, with a missing Origin allowed (see above)."""
     allowed = AllowedHostsOriginValidator(inner).allowed_origins
     return BrowserOriginValidator(inner, allowed)

@@ -157,6 +157,11 @@ class RedisBackend:
             self._async[loop] = client
         return client
 
+    async def close_loop_clients(self) -> None:
+        client = self._async.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
     # the contract
     def publish(self, stream: str, type: str, data_json: str) -> Position:
         epoch, seq = self._publish(
@@ -239,6 +244,7 @@ class RedisSubscriber:
         self.on_reconnect = on_reconnect
         self.streams: set[str] = set()
         self._pubsub = None
+        self._client = None
         self._lock = asyncio.Lock()
         self._ready = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -249,10 +255,13 @@ class RedisSubscriber:
 
         # socket_timeout=None: an idle subscriber must not be cut off (redis-py 8 defaults to 5 s).
         client = aioredis.Redis.from_url(
-            self.backend.url, socket_timeout=None, socket_connect_timeout=5,
+            self.backend.url,
+            socket_timeout=None,
+            socket_connect_timeout=5,
             health_check_interval=0,
         )
         pubsub = client.pubsub(ignore_subscribe_messages=True)
+        self._client = client
         channels = [self.backend.channel(s) for s in self.streams]
         if channels:
             await pubsub.subscribe(*channels)
@@ -301,9 +310,7 @@ class RedisSubscriber:
             except Exception as exc:  # a dropped connection: reconnect, then catch up
                 log.warning("realtime subscriber lost its Redis connection: %r", exc)
                 self._ready.clear()
-                old = self._pubsub
-                with contextlib.suppress(Exception):
-                    await old.aclose()
+                await self._close_connection()
                 while not self._closed:
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
@@ -329,9 +336,16 @@ class RedisSubscriber:
             self._task.cancel()
             with contextlib.suppress(BaseException):
                 await self._task
-        if self._pubsub is not None:
-            with contextlib.suppress(Exception):
-                await self._pubsub.aclose()
+        await self._close_connection()
+
+    async def _close_connection(self) -> None:
+        pubsub, client, self._pubsub, self._client = self._pubsub, self._client, None, None
+        with contextlib.suppress(Exception):
+            if pubsub is not None:
+                await pubsub.aclose()
+        with contextlib.suppress(Exception):
+            if client is not None:
+                await client.aclose()
 
     async def kill_connection_for_tests(self) -> None:
         """Drop the pub/sub connection as a network fault would (used by tests only)."""
@@ -389,7 +403,9 @@ class MemoryBackend:
     async def positions(self, streams: list[str]) -> dict[str, Position | None]:
         with self._lock:
             return {
-                s: Position(self._streams[s].epoch, self._streams[s].seq) if s in self._streams else None
+                s: Position(self._streams[s].epoch, self._streams[s].seq)
+                if s in self._streams
+                else None
                 for s in streams
             }
 

@@ -221,7 +221,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
             return
         raw = text_data if text_data is not None else bytes_data
         if raw is not None and len(raw.encode() if isinstance(raw, str) else raw) > self._max_frame:
-            await self.send_error("frame.too_large", f"Frames are limited to {self._max_frame} bytes.")
+            await self.send_error(
+                "frame.too_large", f"Frames are limited to {self._max_frame} bytes."
+            )
             await self._close_quietly(envelope.CLOSE_BAD_REQUEST)
             return
         if text_data is None:
@@ -247,7 +249,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def command_resume(self, message: dict) -> None:
         epoch, seq = message.get("epoch"), message.get("seq")
         if not isinstance(epoch, str) or len(epoch) > 32 or not isinstance(seq, int) or seq < 0:
-            await self.send_error("resume.invalid", 'resume needs "epoch" (string) and "seq" (integer).')
+            await self.send_error(
+                "resume.invalid", 'resume needs "epoch" (string) and "seq" (integer).'
+            )
             return
         if self.recovering:
             return  # a recovery already brings this socket to the present

@@ -110,8 +110,10 @@ class Hub:
                 continue
             for stream, position in positions.items():
                 seen = self._last_seen.get(stream)
-                behind = position is not None and seen is not None and (
-                    position.epoch != seen.epoch or position.seq > seen.seq
+                behind = (
+                    position is not None
+                    and seen is not None
+                    and (position.epoch != seen.epoch or position.seq > seen.seq)
                 )
                 if behind and self._suspect.get(stream) == position:
                     log.warning("realtime stream %s is behind; recovering its sockets", stream)
@@ -140,7 +142,9 @@ class Hub:
                 return cached
             position = await self.backend.position(stream)
             data = await database_sync_to_async(snapshots.build)(stream)
-            frame = dumps({"seq": position.seq, "epoch": position.epoch, "type": SNAPSHOT, "data": data})
+            frame = dumps(
+                {"seq": position.seq, "epoch": position.epoch, "type": SNAPSHOT, "data": data}
+            )
             if stream in self.members:
                 self._snapshots[stream] = (position, frame)
             return position, frame
@@ -171,3 +175,14 @@ def get_hub() -> Hub:
     if hub is None:
         hub = _hubs[loop] = Hub(get_backend())
     return hub
+
+
+async def close_hub() -> None:
+    """Shut down the running loop's hub and its Redis clients (tests, server shutdown)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.pop(loop, None)
+    if hub is not None:
+        await hub.close()
+    closer = getattr(get_backend(), "close_loop_clients", None)
+    if closer is not None:
+        await closer()

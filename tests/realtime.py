@@ -1,0 +1,74 @@
+"""A connected WebSocket client for a role, used by every real-time test (one place)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from channels.testing import WebsocketCommunicator
+
+from config.asgi import application
+
+
+class StreamClient:
+    """A Channels communicator that parses frames and checks their seq as it goes."""
+
+    def __init__(self, path: str, headers: list[tuple[bytes, bytes]] | None = None):
+        self.path = path
+        self.communicator = WebsocketCommunicator(application, path, headers=headers or [])
+        self.frames: list[dict] = []
+        self.epoch: str | None = None
+        self.seq: int | None = None
+        self.gaps: list[tuple[int, int]] = []
+
+    async def connect(self) -> bool:
+        connected, _ = await self.communicator.connect()
+        return connected
+
+    async def receive(self, timeout: float = 2.0) -> dict:
+        frame = json.loads(await self.communicator.receive_from(timeout=timeout))
+        self.frames.append(frame)
+        if "seq" in frame:
+            if frame["type"] == "snapshot" or frame["epoch"] != self.epoch:
+                self.epoch, self.seq = frame["epoch"], frame["seq"]
+            else:
+                if frame["seq"] != self.seq + 1:
+                    self.gaps.append((self.seq, frame["seq"]))
+                self.seq = frame["seq"]
+        return frame
+
+    async def receive_type(self, type: str, timeout: float = 2.0) -> dict:
+        """The next frame of that type; frames of other types before it are kept in .frames."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise AssertionError(
+                    f"no {type} frame within {timeout}s; got {[f['type'] for f in self.frames]}"
+                )
+            frame = await self.receive(timeout=left)
+            if frame["type"] == type:
+                return frame
+
+    async def send(self, message: dict | str) -> None:
+        await self.communicator.send_to(
+            text_data=message if isinstance(message, str) else json.dumps(message)
+        )
+
+    async def nothing_more(self, timeout: float = 0.3) -> bool:
+        return await self.communicator.receive_nothing(timeout=timeout)
+
+    async def close_code(self, timeout: float = 2.0) -> int:
+        output = await self.communicator.receive_output(timeout=timeout)
+        while output["type"] == "websocket.send":
+            output = await self.communicator.receive_output(timeout=timeout)
+        assert output["type"] == "websocket.close", output
+        return output.get("code")
+
+    async def disconnect(self) -> None:
+        if not self.communicator.future.done():
+            await self.communicator.disconnect()
+
+
+def token_header(token_key: str) -> list[tuple[bytes, bytes]]:
+    return [(b"authorization", f"Token {token_key}".encode())]
