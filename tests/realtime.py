@@ -72,3 +72,32 @@ class StreamClient:
 
 def token_header(token_key: str) -> list[tuple[bytes, bytes]]:
     return [(b"authorization", f"Token {token_key}".encode())]
+
+
+def apply(state: dict, frame: dict) -> dict:
+    """What a client holds after a frame: the reducer every screen implements (docs/protocol.md)."""
+    kind, data = frame["type"], frame.get("data", {})
+    if kind in ("snapshot", "display.session_changed"):
+        state = {k: v for k, v in data.items() if k != "questions"}
+        state["questions"] = {q["id"]: q for q in data.get("questions", [])}
+    elif kind == "session.updated":
+        state["session"] = data["session"]
+    elif kind in ("question.updated", "question.created"):
+        held = state["questions"].get(data["id"])
+        if held is None or held["version"] <= data["version"]:
+            state["questions"][data["id"]] = data
+    elif kind == "question.removed":
+        state["questions"].pop(data["id"], None)
+    elif kind == "votes.updated":
+        for qid, votes in data["votes"].items():
+            if int(qid) in state["questions"]:
+                state["questions"][int(qid)]["votes"] = votes
+    return state
+
+
+def state_of(frames: list[dict]) -> dict:
+    state: dict = {}
+    for frame in frames:
+        if "seq" in frame:
+            state = apply(state, frame)
+    return state

@@ -249,6 +249,7 @@ class RedisSubscriber:
         self._ready = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._closed = False
+        self.reconnects = 0
 
     async def _connect(self) -> None:
         import redis.asyncio as aioredis
@@ -321,6 +322,7 @@ class RedisSubscriber:
                     except Exception as again:
                         log.warning("realtime subscriber reconnect failed: %r", again)
                 if not self._closed:
+                    self.reconnects += 1
                     await self.on_reconnect()
 
     def _dispatch(self, message: dict) -> None:
