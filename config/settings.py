@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "live",
     "qa",
 ]
@@ -175,6 +176,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every error as {"code", "detail"} (live/api_common.py).
+    "EXCEPTION_HANDLER": "live.api_common.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_THROTTLE_RATES": {
@@ -185,6 +188,8 @@ REST_FRAMEWORK = {
         # A hall of 2,000 phones may share one NAT address; a script minting identities
         # from one address is still capped.
         "ip_join": os.environ.get("THROTTLE_IP_JOIN", "3000/hour"),
+        # Moderator sign-in (POST /api/v1/auth/token/): password guessing.
+        "ip_auth": os.environ.get("THROTTLE_IP_AUTH", "30/min"),
     },
 }
 # The client IP comes from X-Forwarded-For only when the request's peer is this proxy.
@@ -195,6 +200,17 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Audience and moderator API of the live Q&A backend.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # No internet at the venue: Swagger UI is served from drf-spectacular-sidecar.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "QuestionStatusEnum": "qa.enums.QuestionStatus",
+        "QuestionActionEnum": "qa.enums.QuestionAction",
+        "BulkActionEnum": "qa.enums.BULK_ACTIONS",
+        "SessionStatusEnum": "live.enums.SessionStatus",
+        "ModerationModeEnum": "live.enums.ModerationMode",
+    },
 }
 
 # Production hardening; `manage.py check --deploy` is clean with DJANGO_DEBUG off.

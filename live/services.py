@@ -76,3 +76,11 @@ def _reload(session_id: int) -> Session:
     from live.selectors import sessions_with_people
 
     return sessions_with_people().get(pk=session_id)
+
+
+def api_token_issue(*, user: AbstractBaseUser) -> str:
+    """The API token of a moderator (DRF's one token per user), created on first sign-in."""
+    from rest_framework.authtoken.models import Token
+
+    token, _created = Token.objects.get_or_create(user=user)
+    return token.key

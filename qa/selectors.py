@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Max, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Max, Prefetch, QuerySet, Value, When
 
 from qa.enums import PUBLIC_STATUSES
 from qa.models import ModerationAction, Participant, Question, hash_token
@@ -50,3 +50,22 @@ def participant_for_token(*, token: str) -> Participant | None:
     if not token or len(token) > 128:
         return None
     return Participant.objects.filter(token_hash=hash_token(token)).first()
+
+
+def session_audit(*, session_id: int) -> QuerySet[ModerationAction]:
+    """The moderation log of a session, newest first (one query)."""
+    return (
+        ModerationAction.objects.filter(session_id=session_id)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+    )
+
+
+def export_questions(*, session_id: int) -> QuerySet[Question]:
+    """Every question of a session with its moderation history (two queries)."""
+    history = ModerationAction.objects.select_related("actor").order_by("created_at", "id")
+    return (
+        Question.objects.filter(session_id=session_id)
+        .prefetch_related(Prefetch("moderation_actions", queryset=history))
+        .order_by("created_at", "id")
+    )

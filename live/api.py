@@ -1,0 +1,123 @@
+"""The event, session and sign-in endpoints. Thin: validate, call one service, serialise."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status as http
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from live import selectors, services
+from live.api_common import IPAuthThrottle, ModeratorCandidate, ensure_moderator, error_responses
+from live.errors import DomainError
+from live.models import Event
+from live.representations import event_data, hall_data, session_data
+from live.serializers import (
+    EventDetailSerializer,
+    SessionConflictSerializer,
+    SessionPatchSerializer,
+    SessionSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+)
+
+
+def get_session(session_id: int):
+    session = selectors.sessions_with_people().filter(pk=session_id).first()
+    if session is None:
+        raise DomainError(_("No such session."), code="session.not_found", status=404)
+    return session
+
+
+class TokenView(APIView):
+    """A moderator's API token, for `Authorization: Token <key>`."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [IPAuthThrottle]
+
+    @extend_schema(
+        operation_id="auth_token",
+        request=TokenRequestSerializer,
+        responses={200: TokenSerializer, **error_responses(400, 429)},
+        auth=[],
+    )
+    def post(self, request):
+        form = TokenRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            username=form.validated_data["username"],
+            password=form.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise DomainError(
+                _("Wrong user name or password."), code="auth.invalid_credentials", status=400
+            )
+        return Response({"token": services.api_token_issue(user=user)})
+
+
+class EventView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="event_detail",
+        responses={200: EventDetailSerializer, **error_responses(404)},
+    )
+    def get(self, request, slug: str):
+        event = Event.objects.filter(slug=slug).first()
+        if event is None:
+            raise DomainError(_("No such event."), code="event.not_found", status=404)
+        data = event_data(event)
+        data["halls"] = [hall_data(h) for h in selectors.halls_of(event=event)]
+        data["sessions"] = [
+            session_data(s) for s in selectors.event_sessions_live_first(event=event)
+        ]
+        return Response(data)
+
+
+class SessionView(APIView):
+    def get_permissions(self):
+        if self.request.method == "PATCH":
+            return [ModeratorCandidate()]
+        return [AllowAny()]
+
+    @extend_schema(
+        operation_id="session_detail",
+        responses={200: SessionSerializer, **error_responses(404)},
+    )
+    def get(self, request, session_id: int):
+        return Response(session_data(get_session(session_id)))
+
+    @extend_schema(
+        operation_id="session_update",
+        request=SessionPatchSerializer,
+        responses={
+            200: SessionSerializer,
+            **error_responses(400, 401, 403, 404),
+            409: OpenApiResponse(
+                SessionConflictSerializer,
+                description="`session.version_conflict` (with the current session) or "
+                "`session.illegal_status`.",
+            ),
+        },
+    )
+    def patch(self, request, session_id: int):
+        session = get_session(session_id)
+        ensure_moderator(request, event_id=session.event_id)
+        form = SessionPatchSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            session = services.session_update(
+                session_id=session.pk, actor=request.user, **form.validated_data
+            )
+        except DomainError as exc:
+            if exc.code != "session.version_conflict":
+                raise
+            body = {"code": exc.code, "detail": str(exc.message)}
+            body["session"] = session_data(get_session(session_id))
+            return Response(body, status=http.HTTP_409_CONFLICT)
+        return Response(session_data(session))

@@ -1,0 +1,224 @@
+"""What every API view shares: the error format, the client's IP, the throttles and the
+moderator check.
+
+Errors always look like {"code": "...", "detail": "..."}: a fixed code for programs, a human
+message (in the request's language) for people. Validation errors add "fields". An app can
+register extra data for its own errors (qa adds the current question to a version conflict)
+without this module knowing about it."""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Callable
+from functools import cache
+
+from django.conf import settings
+from django.core.cache import cache as django_cache
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from live.errors import DomainError
+from live.selectors import user_can_moderate
+
+# Fixed codes for the errors DRF itself raises.
+DRF_CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.NotAuthenticated: "auth.required",
+    exceptions.AuthenticationFailed: "auth.failed",
+    exceptions.PermissionDenied: "auth.forbidden",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.ParseError: "parse_error",
+    exceptions.Throttled: "throttled",
+    exceptions.ValidationError: "invalid",
+}
+
+# DomainError subclass -> function returning extra keys for its error body.
+error_extras: dict[type[DomainError], Callable[[DomainError], dict]] = {}
+
+
+def error_body(code: str, detail) -> dict:
+    return {"code": code, "detail": str(detail)}
+
+
+def _flatten(detail):
+    """DRF's nested ErrorDetail structure as plain strings, lists and dicts."""
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_flatten(value) for value in detail]
+    return str(detail)
+
+
+def api_exception_handler(exc, context):
+    """REST_FRAMEWORK["EXCEPTION_HANDLER"]: domain errors and DRF's own, one JSON shape."""
+    if isinstance(exc, DomainError):
+        body = error_body(exc.code, exc.message)
+        for kind, extra in error_extras.items():
+            if isinstance(exc, kind):
+                body.update(extra(exc))
+        return Response(body, status=exc.status)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a crash: Django's 500 handling, never str(exception) to the client
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail) if isinstance(exc.detail, dict) else {}
+        messages = exc.detail if isinstance(exc.detail, list) else []
+        summary = str(messages[0]) if messages else _("Some fields are not valid.")
+        response.data = {"code": "invalid", "detail": str(summary), "fields": fields}
+        return response
+    code = _custom_code(exc) or next(
+        (c for kind, c in DRF_CODES.items() if isinstance(exc, kind)), "error"
+    )
+    detail = exc.detail if not isinstance(exc.detail, list | dict) else exc.default_detail
+    response.data = error_body(code, detail)
+    return response
+
+
+def _custom_code(exc: exceptions.APIException) -> str | None:
+    """A code given where the error was raised (e.g. "moderation.forbidden")."""
+    code = getattr(exc.detail, "code", None)
+    if code and code != exc.default_code and "." in str(code):
+        return str(code)
+    return None
+
+
+# ---- who is calling ---------------------------------------------------------------------------
+
+
+@cache
+def _trusted_networks(proxies: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _is_trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in _trusted_networks(tuple(settings.TRUSTED_PROXIES)))
+
+
+def client_ip(request) -> str:
+    """The caller's address. X-Forwarded-For is believed only when the request arrives from a
+    trusted proxy (settings.TRUSTED_PROXIES, addresses or networks); then the right-most entry
+    that is not itself a trusted proxy is the client (what the proxy saw, not what the client
+    claimed)."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not _is_trusted(remote):
+        return remote
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    for entry in reversed([e.strip() for e in forwarded.split(",") if e.strip()]):
+        try:
+            ipaddress.ip_address(entry)
+        except ValueError:
+            break
+        if not _is_trusted(entry):
+            return entry
+    return remote
+
+
+# ---- throttles ---------------------------------------------------------------------------------
+
+
+def count_request(scope: str, ident: str) -> tuple[bool, float]:
+    """One request of `ident` against the rate of `scope`: (allowed, seconds to wait).
+
+    A fixed-window counter in the Django cache (Redis in production). DRF's
+    SimpleRateThrottle keeps a list of every request time per caller and rewrites it on each
+    request: thousands of entries for a hall behind one NAT address, and lost updates under
+    concurrency. Here one atomic `incr` counts the window. The rate is read from settings
+    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope] on every request."""
+    number, period = api_settings.DEFAULT_THROTTLE_RATES[scope].split("/")
+    limit, seconds = int(number), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+    now = time.time()
+    window = int(now // seconds)
+    key = f"throttle:{scope}:{ident}:{window}"
+    django_cache.add(key, 0, timeout=seconds + 1)
+    try:
+        count = django_cache.incr(key)
+    except ValueError:  # expired between add and incr
+        django_cache.add(key, 1, timeout=seconds + 1)
+        count = 1
+    return count <= limit, max(1.0, (window + 1) * seconds - now)
+
+
+class IPThrottle(BaseThrottle):
+    """Counts requests per client IP (see `client_ip`) under `scope`."""
+
+    scope = ""
+
+    def allow_request(self, request: Request, view) -> bool:
+        allowed, self._wait = count_request(self.scope, client_ip(request) or "unknown")
+        return allowed
+
+    def wait(self) -> float:
+        return self._wait
+
+
+class IPJoinThrottle(IPThrottle):
+    scope = "ip_join"
+
+
+class IPAuthThrottle(IPThrottle):
+    scope = "ip_auth"
+
+
+# ---- moderators --------------------------------------------------------------------------------
+
+
+class ModeratorCandidate(BasePermission):
+    """Permission for the moderation endpoints, before the object is known: a signed-in user.
+    Anonymous callers get 401, participants 403. Which event the user may moderate is
+    checked by `ensure_moderator` once the view knows the event."""
+
+    message = _("Only moderators of this event can do this.")
+    code = "moderation.forbidden"
+
+    def has_permission(self, request: Request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated)
+
+
+def ensure_moderator(request: Request, *, event_id: int) -> None:
+    """401 for anonymous callers, 403 for everybody who may not moderate this event
+    (participants, moderators of another event): live.selectors.user_can_moderate decides."""
+    if user_can_moderate(request.user, event_id=event_id):
+        return
+    if not request.user.is_authenticated and request.successful_authenticator is None:
+        raise exceptions.NotAuthenticated()
+    raise exceptions.PermissionDenied(ModeratorCandidate.message, code=ModeratorCandidate.code)
+
+
+# ---- schema -------------------------------------------------------------------------------------
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid request: `invalid` (with `fields`) or a domain code.",
+    401: "`auth.required`, `auth.failed` or `participant.invalid_token`.",
+    403: "`auth.forbidden`, `moderation.forbidden` or `participant.required`.",
+    404: "`not_found` or a domain code such as `question.not_found`.",
+    409: "A domain conflict, e.g. `qa.closed` or `question.version_conflict`.",
+    429: "`throttled`; the `Retry-After` header says how many seconds to wait.",
+}
+
+
+def error_responses(*statuses: int) -> dict:
+    """OpenAPI responses for the error statuses an endpoint can answer."""
+    from drf_spectacular.utils import OpenApiResponse
+
+    from live.serializers import ErrorSerializer, ValidationErrorSerializer
+
+    return {
+        status: OpenApiResponse(
+            ValidationErrorSerializer if status == 400 else ErrorSerializer,
+            description=ERROR_DESCRIPTIONS[status],
+        )
+        for status in statuses
+    }

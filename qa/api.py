@@ -1,0 +1,410 @@
+"""The audience and moderation endpoints for questions and votes.
+
+Thin views: a serializer that names its fields validates the input, one service call makes the
+change (and writes the audit row, and broadcasts), a representation from
+qa/representations.py is the answer. Who may see what: `question_public` for everybody,
+`question_own` for the author, `question_moderation` for moderators of the event."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status as http
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from live.api_common import (
+    IPJoinThrottle,
+    ModeratorCandidate,
+    ensure_moderator,
+    error_extras,
+    error_responses,
+)
+from live.errors import DomainError
+from live.models import Event, Session
+from live.selectors import user_can_moderate
+from qa import selectors, services
+from qa.enums import QuestionAction
+from qa.exports import CSVExportRenderer, JSONExportRenderer, export_data
+from qa.models import ModerationAction, Question
+from qa.permissions import (
+    IPQuestionThrottle,
+    IPVoteThrottle,
+    IsParticipant,
+    ParticipantAuthentication,
+    ParticipantQuestionThrottle,
+    ParticipantVoteThrottle,
+    request_participant,
+)
+from qa.representations import action_data, question_moderation, question_own, question_public
+from qa.serializers import (
+    AuditEntrySerializer,
+    BulkSerializer,
+    ExportSerializer,
+    JoinResponseSerializer,
+    JoinSerializer,
+    MergeSerializer,
+    QuestionEditSerializer,
+    QuestionListQuerySerializer,
+    QuestionModerationSerializer,
+    QuestionPublicSerializer,
+    QuestionSubmitSerializer,
+    VersionConflictSerializer,
+    VersionSerializer,
+    VotesSerializer,
+)
+
+# Users (token or session) first: the first class also names the 401 challenge.
+AUTHENTICATION = [TokenAuthentication, SessionAuthentication, ParticipantAuthentication]
+
+MODERATION_ACTIONS = {
+    QuestionAction.APPROVE: services.question_approve,
+    QuestionAction.REJECT: services.question_reject,
+    QuestionAction.PIN: services.question_pin,
+    QuestionAction.UNPIN: services.question_unpin,
+    QuestionAction.ANSWER: services.question_answer,
+    QuestionAction.ARCHIVE: services.question_archive,
+    QuestionAction.RESTORE: services.question_restore,
+}
+
+
+def last_action_of(question: Question) -> ModerationAction | None:
+    return (
+        ModerationAction.objects.filter(question=question)
+        .select_related("actor")
+        .order_by("-id")
+        .first()
+    )
+
+
+def moderation_view(question: Question) -> dict:
+    return question_moderation(question, last_action_of(question))
+
+
+def _conflict_extra(exc: services.VersionConflict) -> dict:
+    return {"question": moderation_view(exc.question)}
+
+
+error_extras[services.VersionConflict] = _conflict_extra
+
+VERSION_CONFLICT = OpenApiResponse(
+    VersionConflictSerializer,
+    description="`question.version_conflict` (with the current question), "
+    "`question.cannot_<action>` or another conflict.",
+)
+
+
+def get_session(session_id: int) -> Session:
+    session = Session.objects.select_related("event").filter(pk=session_id).first()
+    if session is None:
+        raise DomainError(_("No such session."), code="session.not_found", status=404)
+    return session
+
+
+def get_question(question_id: int) -> Question:
+    question = Question.objects.select_related("session").filter(pk=question_id).first()
+    if question is None:
+        raise DomainError(_("No such question."), code="question.not_found", status=404)
+    return question
+
+
+class ModerationView(APIView):
+    """Base of the moderator-only endpoints: 401 anonymous, 403 everyone else who is not a
+    moderator of the event (checked once the event is known)."""
+
+    authentication_classes = AUTHENTICATION
+    permission_classes = [ModeratorCandidate]
+
+    def moderated_question(self, question_id: int) -> Question:
+        question = get_question(question_id)
+        ensure_moderator(self.request, event_id=question.session.event_id)
+        return question
+
+    def moderated_session(self, session_id: int) -> Session:
+        session = get_session(session_id)
+        ensure_moderator(self.request, event_id=session.event_id)
+        return session
+
+
+# ---- the audience ------------------------------------------------------------------------------
+
+
+class JoinView(APIView):
+    """A phone's anonymous identity for one event."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [IPJoinThrottle]
+
+    @extend_schema(
+        operation_id="event_join",
+        request=JoinSerializer,
+        responses={201: JoinResponseSerializer, **error_responses(400, 404, 429)},
+        auth=[],
+    )
+    def post(self, request, slug: str):
+        event = Event.objects.filter(slug=slug).first()
+        if event is None:
+            raise DomainError(_("No such event."), code="event.not_found", status=404)
+        form = JoinSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        participant, token = services.participant_join(
+            event=event, display_name=form.validated_data["display_name"]
+        )
+        return Response(
+            {
+                "participant_token": token,
+                "participant": {"id": participant.pk, "display_name": participant.display_name},
+            },
+            status=http.HTTP_201_CREATED,
+        )
+
+
+class SessionQuestionsView(APIView):
+    authentication_classes = AUTHENTICATION
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsParticipant()]
+        return [AllowAny()]
+
+    def get_throttles(self):
+        if self.request.method == "POST":
+            return [ParticipantQuestionThrottle(), IPQuestionThrottle()]
+        return []
+
+    @extend_schema(
+        operation_id="session_questions",
+        parameters=[QuestionListQuerySerializer],
+        responses={
+            200: OpenApiResponse(
+                QuestionModerationSerializer(many=True),
+                description="Public view (pinned first, then by votes, then oldest; answered "
+                "last) for everybody; moderation view (every status, oldest first, with the "
+                "last action) for moderators of the event; own view with `mine=1`.",
+            ),
+            **error_responses(400, 401, 403, 404),
+        },
+    )
+    def get(self, request, session_id: int):
+        query = QuestionListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        status, mine = query.validated_data.get("status"), query.validated_data["mine"]
+        session = get_session(session_id)
+        if mine:
+            participant = request_participant(request)
+            if participant is None:
+                self.permission_denied(request, IsParticipant.message, IsParticipant.code)
+            questions = selectors.own_questions(session_id=session.pk, participant=participant)
+            if status:
+                questions = questions.filter(status=status)
+            return Response([question_own(q) for q in questions])
+        if user_can_moderate(request.user, event_id=session.event_id):
+            questions = list(selectors.moderation_questions(session_id=session.pk, status=status))
+            actions = selectors.last_actions(session_id=session.pk) if questions else {}
+            return Response([question_moderation(q, actions.get(q.pk)) for q in questions])
+        questions = selectors.public_questions(session_id=session.pk)
+        if status:
+            questions = questions.filter(status=status)
+        return Response([question_public(q) for q in questions])
+
+    @extend_schema(
+        operation_id="question_submit",
+        request=QuestionSubmitSerializer,
+        responses={
+            201: OpenApiResponse(QuestionPublicSerializer, description="Created."),
+            200: OpenApiResponse(
+                QuestionPublicSerializer,
+                description="This client_id was sent before: the first question.",
+            ),
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
+    )
+    def post(self, request, session_id: int):
+        session = get_session(session_id)
+        form = QuestionSubmitSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        question, created = services.question_submit(
+            session=session, participant=request_participant(request), **form.validated_data
+        )
+        return Response(
+            question_own(question), status=http.HTTP_201_CREATED if created else http.HTTP_200_OK
+        )
+
+
+class VoteView(APIView):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsParticipant]
+    throttle_classes = [ParticipantVoteThrottle, IPVoteThrottle]
+
+    @extend_schema(
+        operation_id="vote_cast",
+        request=None,
+        responses={200: VotesSerializer, **error_responses(401, 403, 404, 409, 429)},
+    )
+    def post(self, request, question_id: int):
+        votes = services.vote_cast(
+            question_id=question_id, participant=request_participant(request)
+        )
+        return Response({"votes": votes})
+
+    @extend_schema(
+        operation_id="vote_withdraw",
+        request=None,
+        responses={200: VotesSerializer, **error_responses(401, 403, 404, 409, 429)},
+    )
+    def delete(self, request, question_id: int):
+        votes = services.vote_withdraw(
+            question_id=question_id, participant=request_participant(request)
+        )
+        return Response({"votes": votes})
+
+
+# ---- moderation ----------------------------------------------------------------------------------
+
+
+class QuestionActionView(ModerationView):
+    """POST /questions/<id>/<action>/ for one of MODERATION_ACTIONS (one URL each)."""
+
+    action: str = ""
+
+    @extend_schema(
+        request=VersionSerializer,
+        responses={
+            200: QuestionModerationSerializer,
+            **error_responses(400, 401, 403, 404),
+            409: VERSION_CONFLICT,
+        },
+    )
+    def post(self, request, question_id: int):
+        self.moderated_question(question_id)
+        form = VersionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        question = MODERATION_ACTIONS[self.action](
+            question_id=question_id, actor=request.user, **form.validated_data
+        )
+        return Response(moderation_view(question))
+
+
+def action_view(action: str) -> type[QuestionActionView]:
+    """A view class per action, so each has its own operation in the schema."""
+    name = f"Question{action.capitalize()}View"
+    return type(name, (QuestionActionView,), {"action": action, "__doc__": f"{action} a question."})
+
+
+class QuestionView(ModerationView):
+    @extend_schema(
+        operation_id="question_edit",
+        request=QuestionEditSerializer,
+        responses={
+            200: QuestionModerationSerializer,
+            **error_responses(400, 401, 403, 404),
+            409: VERSION_CONFLICT,
+        },
+    )
+    def patch(self, request, question_id: int):
+        self.moderated_question(question_id)
+        form = QuestionEditSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        question = services.question_edit(
+            question_id=question_id, actor=request.user, **form.validated_data
+        )
+        return Response(moderation_view(question))
+
+
+class MergeView(ModerationView):
+    @extend_schema(
+        operation_id="question_merge",
+        request=MergeSerializer,
+        responses={
+            200: QuestionModerationSerializer,
+            **error_responses(400, 401, 403, 404),
+            409: VERSION_CONFLICT,
+        },
+    )
+    def post(self, request, question_id: int):
+        self.moderated_question(question_id)
+        form = MergeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        question = services.question_merge(
+            question_id=question_id,
+            into_id=data["into"],
+            actor=request.user,
+            version=data.get("version"),
+        )
+        return Response(moderation_view(question))
+
+
+class BulkView(ModerationView):
+    @extend_schema(
+        operation_id="questions_bulk",
+        request=BulkSerializer,
+        responses={
+            200: QuestionModerationSerializer(many=True),
+            **error_responses(400, 401, 403, 404),
+            409: VERSION_CONFLICT,
+        },
+    )
+    def post(self, request, session_id: int):
+        session = self.moderated_session(session_id)
+        form = BulkSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        questions = services.question_bulk(
+            session_id=session.pk, actor=request.user, **form.validated_data
+        )
+        actions = selectors.last_actions(session_id=session.pk)
+        return Response([question_moderation(q, actions.get(q.pk)) for q in questions])
+
+
+class ExportView(ModerationView):
+    renderer_classes = [JSONExportRenderer, CSVExportRenderer]
+
+    @extend_schema(
+        operation_id="session_export",
+        parameters=[
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=["json", "csv"],
+                description="`csv`: UTF-8 with BOM for Excel; `json` (the default).",
+            )
+        ],
+        responses={
+            (200, "application/json"): ExportSerializer,
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV file."),
+            **error_responses(401, 403, 404),
+        },
+    )
+    def get(self, request, session_id: int):
+        session = self.moderated_session(session_id)
+        data = export_data(session, selectors.export_questions(session_id=session.pk))
+        response = Response(data)
+        if request.accepted_renderer.format == "csv":
+            response["Content-Disposition"] = (
+                f'attachment; filename="session-{session.pk}-questions.csv"'
+            )
+        return response
+
+
+class AuditView(ModerationView):
+    @extend_schema(
+        operation_id="session_audit",
+        responses={200: AuditEntrySerializer(many=True), **error_responses(401, 403, 404)},
+    )
+    def get(self, request, session_id: int):
+        session = self.moderated_session(session_id)
+        return Response(
+            [
+                {
+                    "id": a.pk,
+                    "question_id": a.question_id,
+                    **action_data(a),
+                    "detail": a.detail,
+                }
+                for a in selectors.session_audit(session_id=session.pk)
+            ]
+        )

@@ -1,0 +1,110 @@
+"""Who a phone is, and what a phone may do, on the API.
+
+A phone joins an event once and then sends `X-Participant-Token: <token>` with every call.
+The participant is an *authentication* (DRF puts it in `request.auth`, the user stays
+anonymous), so DRF answers 403 rather than 401 when a participant reaches a moderator-only
+endpoint, and 401 only when nobody identified themselves."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+from live.api_common import IPThrottle, count_request
+from qa.models import Participant, Question
+from qa.selectors import participant_for_token
+
+HEADER = "HTTP_X_PARTICIPANT_TOKEN"
+
+
+class ParticipantAuthentication(BaseAuthentication):
+    def authenticate(self, request: Request):
+        token = request.META.get(HEADER)
+        if token is None:
+            return None
+        participant = participant_for_token(token=token.strip())
+        if participant is None:
+            raise exceptions.AuthenticationFailed(
+                _("This phone's identity is unknown; join the event again."),
+                code="participant.invalid_token",
+            )
+        return AnonymousUser(), participant
+
+    def authenticate_header(self, request: Request) -> str:
+        return "X-Participant-Token"
+
+
+class ParticipantAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = ParticipantAuthentication
+    name = "participantToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "X-Participant-Token"}
+
+
+def request_participant(request: Request) -> Participant | None:
+    return request.auth if isinstance(request.auth, Participant) else None
+
+
+class IsParticipant(BasePermission):
+    """Only a phone that joined the event (401 without a token, 403 for a signed-in user)."""
+
+    message = _("Join the event first: this is for the audience's phones.")
+    code = "participant.required"
+
+    def has_permission(self, request: Request, view) -> bool:
+        return request_participant(request) is not None
+
+
+class ParticipantThrottle(BaseThrottle):
+    """Counts a participant's requests under `scope`; callers without a participant token are
+    left to the IP throttles."""
+
+    scope = ""
+
+    def allow_request(self, request: Request, view) -> bool:
+        participant = request_participant(request)
+        if participant is None:
+            return True
+        allowed, self._wait = count_request(self.scope, str(participant.pk))
+        return allowed
+
+    def wait(self) -> float:
+        return self._wait
+
+
+class ParticipantQuestionThrottle(ParticipantThrottle):
+    """A retry of a question already stored (same client_id) is not a new question, so it is
+    not counted: a phone on bad Wi-Fi must always get its answer back."""
+
+    scope = "participant_question"
+
+    def allow_request(self, request: Request, view) -> bool:
+        participant = request_participant(request)
+        client_id = request.data.get("client_id") if isinstance(request.data, dict) else None
+        if (
+            participant is not None
+            and isinstance(client_id, str)
+            and client_id
+            and Question.objects.filter(participant=participant, client_id=client_id).exists()
+        ):
+            return True
+        return super().allow_request(request, view)
+
+
+class ParticipantVoteThrottle(ParticipantThrottle):
+    scope = "participant_vote"
+
+
+class IPQuestionThrottle(IPThrottle):
+    scope = "ip_question"
+
+
+class IPVoteThrottle(IPThrottle):
+    scope = "ip_vote"

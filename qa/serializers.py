@@ -1,0 +1,166 @@
+"""Request serializers name every field a client may send; response serializers document the
+dicts of qa/representations.py for the OpenAPI schema (the views return those dicts).
+
+Length limits here are generous bounds on the raw input; the real rules (1 to 500 characters
+after cleaning, names up to 80) are the services', with their own error codes."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from live.serializers import MAX_DB_INT, ErrorSerializer, VersionField
+from qa.enums import BULK_ACTIONS, QuestionAction, QuestionStatus
+
+RAW_TEXT_MAX = 5000
+RAW_NAME_MAX = 1000
+
+
+# ---- requests ----------------------------------------------------------------------------------
+
+
+class JoinSerializer(serializers.Serializer):
+    display_name = serializers.CharField(
+        required=False, allow_blank=True, max_length=RAW_NAME_MAX, default=""
+    )
+
+
+class QuestionListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=QuestionStatus.choices,
+        required=False,
+        help_text="Moderators: only questions in this status. Others: only public questions "
+        "in this status (so `pending` gives an empty list).",
+    )
+    mine = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With `X-Participant-Token`: the caller's own questions, every status.",
+    )
+
+
+class QuestionSubmitSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=RAW_TEXT_MAX)
+    author_name = serializers.CharField(
+        required=False, allow_blank=True, max_length=RAW_NAME_MAX, default=""
+    )
+    anonymous = serializers.BooleanField(required=False, default=False)
+    client_id = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=64,
+        default=None,
+        help_text="A random id the phone makes up per question; resending it returns the "
+        "first question instead of a duplicate.",
+    )
+
+
+class VersionSerializer(serializers.Serializer):
+    version = VersionField()
+
+
+class QuestionEditSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=RAW_TEXT_MAX)
+    version = VersionField()
+
+
+class MergeSerializer(serializers.Serializer):
+    into = serializers.IntegerField(min_value=1, max_value=MAX_DB_INT)
+    version = VersionField()
+
+
+class BulkSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=[(a.value, a.label) for a in BULK_ACTIONS])
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_DB_INT),
+        min_length=1,
+        max_length=500,
+    )
+
+
+# ---- responses (documentation of the representation dicts) --------------------------------------
+
+
+class ParticipantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+
+
+class JoinResponseSerializer(serializers.Serializer):
+    participant_token = serializers.CharField(
+        help_text="Shown once; send it as `X-Participant-Token` from now on."
+    )
+    participant = ParticipantSerializer()
+
+
+class QuestionPublicSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    session_id = serializers.IntegerField()
+    text = serializers.CharField()
+    author_name = serializers.CharField(help_text="Empty when anonymous.")
+    anonymous = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=QuestionStatus.choices)
+    pinned = serializers.BooleanField()
+    votes = serializers.IntegerField()
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+
+
+class ActionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=QuestionAction.choices)
+    by = serializers.CharField(allow_null=True, help_text="The moderator's user name.")
+    # "from" is a Python keyword: declared below.
+    to = serializers.CharField()
+    at = serializers.DateTimeField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField()
+        return fields
+
+
+class QuestionModerationSerializer(QuestionPublicSerializer):
+    original_text = serializers.CharField(help_text="The participant's words before an edit.")
+    edited = serializers.BooleanField()
+    participant_id = serializers.IntegerField(allow_null=True)
+    merged_into = serializers.IntegerField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+    last_action = ActionSerializer(allow_null=True)
+
+
+class VersionConflictSerializer(ErrorSerializer):
+    question = QuestionModerationSerializer(help_text="The question as it is now.")
+
+
+class VotesSerializer(serializers.Serializer):
+    votes = serializers.IntegerField()
+
+
+class AuditEntrySerializer(ActionSerializer):
+    id = serializers.IntegerField()
+    question_id = serializers.IntegerField(allow_null=True)
+    detail = serializers.DictField(child=serializers.JSONField())
+
+
+class ExportQuestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=QuestionStatus.choices)
+    pinned = serializers.BooleanField()
+    votes = serializers.IntegerField()
+    text = serializers.CharField()
+    original_text = serializers.CharField()
+    author_name = serializers.CharField(help_text="Empty when anonymous.")
+    anonymous = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+    merged_into = serializers.IntegerField(allow_null=True)
+    history = ActionSerializer(many=True)
+
+
+class ExportSerializer(serializers.Serializer):
+    session_id = serializers.IntegerField()
+    title = serializers.DictField(child=serializers.CharField())
+    exported_at = serializers.DateTimeField()
+    questions = ExportQuestionSerializer(many=True)
