@@ -51,3 +51,20 @@ def realtime_keys():
     yield client
     wipe()
     client.close()
+
+
+@pytest.fixture
+def daphne():
+    """start(**env) -> a running DaphneServer (real process, free port); all stopped after."""
+    from tests.servers import DaphneServer
+
+    servers: list[DaphneServer] = []
+
+    def start(port: int | None = None, **env: str) -> DaphneServer:
+        server = DaphneServer(port, **env).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.cleanup()

@@ -1,0 +1,95 @@
+"""Two real Daphne processes sharing the real Redis: what a moderator does through one reaches
+phones on the other, in order; idle sockets survive."""
+
+import asyncio
+import json
+import time
+
+import httpx
+import pytest
+import websockets
+from channels.db import database_sync_to_async
+from rest_framework.authtoken.models import Token
+
+from qa import services
+from tests import factories
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("realtime_keys")]
+
+
+@database_sync_to_async
+def arrange(n: int = 3):
+    session = factories.session()
+    moderator = factories.moderator(session.event)
+    token = Token.objects.create(user=moderator).key
+    return session, moderator, token, [factories.question(session) for _ in range(n)]
+
+
+async def next_frame(ws, timeout: float = 5.0) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def test_approval_through_one_process_reaches_clients_of_the_other(daphne):
+    first, second = daphne(), daphne()
+    session, _, token, questions = await arrange(3)
+    path = f"/ws/sessions/{session.pk}/"
+
+    async with (
+        websockets.connect(first.ws_url + path) as phone_a,
+        websockets.connect(second.ws_url + path) as phone_b,
+    ):
+        snapshots = [await next_frame(phone_a), await next_frame(phone_b)]
+        async with httpx.AsyncClient(
+            base_url=second.url, headers={"Authorization": f"Token {token}"}
+        ) as api:
+            latencies, frames = [], []
+            for q in questions:
+                started = time.monotonic()
+                response = await api.post(f"/api/v1/questions/{q.pk}/approve/", json={})
+                assert response.status_code == 200, response.text
+                frame = await next_frame(phone_a, timeout=1.0)
+                latencies.append(time.monotonic() - started)
+                frames.append(frame)
+            frames_b = [await next_frame(phone_b, timeout=1.0) for _ in questions]
+
+    assert [s["type"] for s in snapshots] == ["snapshot", "snapshot"]
+    assert snapshots[0]["epoch"] == snapshots[1]["epoch"]
+    base = snapshots[0]["seq"]
+    assert [f["seq"] for f in frames] == [base + 1, base + 2, base + 3]
+    assert [f["data"]["id"] for f in frames] == [q.pk for q in questions]
+    assert frames_b == frames
+    assert max(latencies) < 1.0
+
+
+async def test_socket_idle_longer_than_redis_timeout_still_receives(daphne):
+    """redis-py 8 would cut an idle subscriber after 5 s without socket_timeout=None."""
+    server = daphne()
+    session, moderator, _, questions = await arrange(1)
+
+    async with websockets.connect(server.ws_url + f"/ws/sessions/{session.pk}/") as phone:
+        snapshot = await next_frame(phone)
+        await asyncio.sleep(6.5)
+        await database_sync_to_async(services.question_approve)(
+            question_id=questions[0].pk, actor=moderator
+        )
+        frame = await next_frame(phone, timeout=2.0)
+
+    assert frame["type"] == "question.updated"
+    assert frame["seq"] == snapshot["seq"] + 1
+
+
+async def test_channel_layer_group_survives_idle_longer_than_redis_timeout():
+    """The Channels layer from settings (channels-redis pub/sub) keeps an idle group member."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    assert type(layer).__name__ == "RedisPubSubChannelLayer"
+    channel = await layer.new_channel()
+    await layer.group_add("idle-test", channel)
+    await asyncio.sleep(6.5)
+    await layer.group_send("idle-test", {"type": "hello", "text": "xin chào"})
+    message = await asyncio.wait_for(layer.receive(channel), 3)
+    await layer.group_discard("idle-test", channel)
+    await layer.flush()
+
+    assert message == {"type": "hello", "text": "xin chào"}
