@@ -147,6 +147,7 @@ REALTIME = {
     "SOCKET_QUEUE": env_int("REALTIME_SOCKET_QUEUE", 256),
     "WATCHDOG_SECONDS": env_int("REALTIME_WATCHDOG_SECONDS", 5),
     "CLOCK_SECONDS": env_int("REALTIME_CLOCK_SECONDS", 30),
+    "PRESENCE_SECONDS": env_int("REALTIME_PRESENCE_SECONDS", 3),
     "MAX_FRAME_BYTES": 4096,
 }
 
@@ -173,6 +174,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        # A phone's X-Participant-Token: request.auth is the Participant, the user anonymous.
+        "qa.permissions.ParticipantAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

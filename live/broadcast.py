@@ -14,6 +14,7 @@ from live import selectors
 from live.models import Session
 from live.realtime import envelope, snapshots, streams
 from live.realtime.backend import get_backend
+from live.realtime.envelope import dumps
 from live.realtime.hub import register_ticker
 from live.realtime.publish import publish_now, publish_on_commit
 from live.representations import event_data, hall_data, session_data
@@ -30,7 +31,7 @@ def _session_base(session_id: int) -> tuple[dict, dict]:
 
 def _moderation_base(session_id: int) -> tuple[dict, dict]:
     data, context = _session_base(session_id)
-    context["moderation"] = True
+    data["presence"] = presence_of(context["session"])
     return data, context
 
 
@@ -112,3 +113,60 @@ async def display_clock(hub) -> None:
 
 
 register_ticker(display_clock)
+
+
+def presence_of(session: Session) -> dict[str, int]:
+    """How many screens follow a session now, over every process."""
+    phones, moderators, displays = (
+        streams.session_stream(session.pk),
+        streams.moderation_stream(session.pk),
+        streams.display_stream(session.hall_id),
+    )
+    totals = get_backend().presence_totals([phones, moderators, displays])
+    return {
+        "phones": totals[phones],
+        "displays": totals[displays],
+        "moderators": totals[moderators],
+    }
+
+
+def publish_presence(session_id: int) -> None:
+    """presence.updated to the session's moderators, when the numbers changed (the swap makes
+    sure that of several processes with moderators, one message goes out per change)."""
+    session = Session.objects.only("id", "hall_id").filter(pk=session_id).first()
+    if session is None:
+        return
+    presence = presence_of(session)
+    marker = dumps(presence)
+    if get_backend().swap(f"presence-sent:{session_id}", marker) != marker:
+        publish_now(
+            [streams.moderation_stream(session_id)],
+            envelope.PRESENCE_UPDATED,
+            {"presence": presence},
+        )
+
+
+async def presence_clock(hub) -> None:
+    """Each process reports its socket counts; processes with moderators publish the totals."""
+    period = settings.REALTIME["PRESENCE_SECONDS"]
+    reported: set[str] = set()
+    while True:
+        await asyncio.sleep(period)
+        counts = {stream: hub.count(stream) for stream in list(hub.members)}
+        for gone in reported - counts.keys():
+            counts[gone] = 0
+        reported = {stream for stream, n in counts.items() if n}
+        try:
+            await asyncio.to_thread(get_backend().presence_report, hub.process_id, counts)
+            moderated = [
+                streams.parse(s)[1]
+                for s in counts
+                if s.startswith(streams.MODERATION + ".") and counts[s]
+            ]
+            for session_id in moderated:
+                await database_sync_to_async(publish_presence)(session_id)
+        except Exception:
+            log.exception("presence report failed")
+
+
+register_ticker(presence_clock)

@@ -13,6 +13,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("REALTIME_PREFIX", f"test-{uuid.uuid4().hex[:8]}")
 os.environ.setdefault("REALTIME_VOTES_INTERVAL_MS", "200")
 os.environ.setdefault("REALTIME_WATCHDOG_SECONDS", "1")
+os.environ.setdefault("REALTIME_PRESENCE_SECONDS", "1")
 ensure_redis_url()
 
 from config.settings import *  # noqa: E402, F403

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import secrets
 import threading
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import NamedTuple
@@ -108,6 +109,18 @@ return 0
 """
 
 HISTORY_TTL_SECONDS = 7 * 24 * 3600
+PRESENCE_TTL = 15
+
+
+def _sum_fresh(entries) -> int:
+    """Sum "count:timestamp" entries that are fresh enough."""
+    oldest = time.time() - PRESENCE_TTL
+    total = 0
+    for entry in entries:
+        count, _, stamp = entry.partition(":")
+        if float(stamp) >= oldest:
+            total += int(count)
+    return total
 
 
 class RedisBackend:
@@ -230,6 +243,27 @@ class RedisBackend:
     def swap(self, key: str, value: str) -> str | None:
         old = self.sync.set(f"{self.prefix}:kv:{key}", value, get=True, ex=HISTORY_TTL_SECONDS)
         return old.decode() if old is not None else None
+
+    # presence: each process reports its own socket counts; entries older than PRESENCE_TTL
+    # belong to a process that went away and are ignored.
+    def presence_report(self, process: str, counts: dict[str, int]) -> None:
+        now = time.time()
+        with self.sync.pipeline(transaction=False) as pipe:
+            for stream, count in counts.items():
+                key = f"{self.prefix}:presence:{stream}"
+                pipe.hset(key, process, f"{count}:{now:.0f}")
+                pipe.expire(key, PRESENCE_TTL * 4)
+            pipe.execute()
+
+    def presence_totals(self, streams: list[str]) -> dict[str, int]:
+        with self.sync.pipeline(transaction=False) as pipe:
+            for stream in streams:
+                pipe.hgetall(f"{self.prefix}:presence:{stream}")
+            rows = pipe.execute()
+        return {
+            stream: _sum_fresh(v.decode() for v in row.values())
+            for stream, row in zip(streams, rows, strict=True)
+        }
 
 
 class RedisSubscriber:
@@ -376,6 +410,7 @@ class MemoryBackend:
         self._dirty: dict[str, set[str]] = {}
         self._windows: set[str] = set()
         self._kv: dict[str, str] = {}
+        self._presence: dict[str, dict[str, str]] = {}
 
     def _stream(self, stream: str) -> _MemoryStream:
         state = self._streams.get(stream)
@@ -451,6 +486,16 @@ class MemoryBackend:
             old = self._kv.get(key)
             self._kv[key] = value
             return old
+
+    def presence_report(self, process: str, counts: dict[str, int]) -> None:
+        now = time.time()
+        with self._lock:
+            for stream, count in counts.items():
+                self._presence.setdefault(stream, {})[process] = f"{count}:{now:.0f}"
+
+    def presence_totals(self, streams: list[str]) -> dict[str, int]:
+        with self._lock:
+            return {s: _sum_fresh(self._presence.get(s, {}).values()) for s in streams}
 
 
 class MemorySubscriber:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import weakref
 from typing import Protocol
 
@@ -39,6 +41,8 @@ class Hub:
         self._snapshots: dict[str, tuple[Position, str]] = {}
         self._snapshot_locks: dict[str, asyncio.Lock] = {}
         self.subscriber = backend.subscriber(self._on_message, self._on_reconnect)
+        # Names this hub's entries in shared state (presence counts).
+        self.process_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._started: asyncio.Task | None = None
         self._watchdog: asyncio.Task | None = None
         self.tickers: list = []
