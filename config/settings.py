@@ -175,7 +175,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         # A phone's X-Participant-Token: request.auth is the Participant, the user anonymous.
-        "qa.permissions.ParticipantAuthentication",
+        "qa.authentication.ParticipantAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

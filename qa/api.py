@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status as http
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,7 +33,6 @@ from qa.permissions import (
     IPQuestionThrottle,
     IPVoteThrottle,
     IsParticipant,
-    ParticipantAuthentication,
     ParticipantQuestionThrottle,
     ParticipantVoteThrottle,
     request_participant,
@@ -56,9 +54,6 @@ from qa.serializers import (
     VersionSerializer,
     VotesSerializer,
 )
-
-# Users (token or session) first: the first class also names the 401 challenge.
-AUTHENTICATION = [TokenAuthentication, SessionAuthentication, ParticipantAuthentication]
 
 MODERATION_ACTIONS = {
     QuestionAction.APPROVE: services.question_approve,
@@ -115,7 +110,6 @@ class ModerationView(APIView):
     """Base of the moderator-only endpoints: 401 anonymous, 403 everyone else who is not a
     moderator of the event (checked once the event is known)."""
 
-    authentication_classes = AUTHENTICATION
     permission_classes = [ModeratorCandidate]
 
     def moderated_question(self, question_id: int) -> Question:
@@ -164,8 +158,6 @@ class JoinView(APIView):
 
 
 class SessionQuestionsView(APIView):
-    authentication_classes = AUTHENTICATION
-
     def get_permissions(self):
         if self.request.method == "POST":
             return [IsParticipant()]
@@ -236,7 +228,6 @@ class SessionQuestionsView(APIView):
 
 
 class VoteView(APIView):
-    authentication_classes = AUTHENTICATION
     permission_classes = [IsParticipant]
     throttle_classes = [ParticipantVoteThrottle, IPVoteThrottle]
 

@@ -1,47 +1,20 @@
-"""Who a phone is, and what a phone may do, on the API.
-
-A phone joins an event once and then sends `X-Participant-Token: <token>` with every call.
-The participant is an *authentication* (DRF puts it in `request.auth`, the user stays
-anonymous), so DRF answers 403 rather than 401 when a participant reaches a moderator-only
-endpoint, and 401 only when nobody identified themselves."""
+"""What a phone may do on the API: the participant permission and throttles, and the
+OpenAPI description of the participant token (qa/authentication.py)."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from live.api_common import IPThrottle, count_request
 from qa.models import Participant, Question
-from qa.selectors import participant_for_token
-
-HEADER = "HTTP_X_PARTICIPANT_TOKEN"
-
-
-class ParticipantAuthentication(BaseAuthentication):
-    def authenticate(self, request: Request):
-        token = request.META.get(HEADER)
-        if token is None:
-            return None
-        participant = participant_for_token(token=token.strip())
-        if participant is None:
-            raise exceptions.AuthenticationFailed(
-                _("This phone's identity is unknown; join the event again."),
-                code="participant.invalid_token",
-            )
-        return AnonymousUser(), participant
-
-    def authenticate_header(self, request: Request) -> str:
-        return "X-Participant-Token"
 
 
 class ParticipantAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = ParticipantAuthentication
+    target_class = "qa.authentication.ParticipantAuthentication"
     name = "participantToken"
 
     def get_security_definition(self, auto_schema):
