@@ -1,0 +1,516 @@
+/* The phone page: one session's public questions live, asking (with an offline outbox),
+ * voting, and the caller's own questions with their status. User text goes in with
+ * textContent only. */
+(function () {
+  "use strict";
+  var cfg = Live.readConfig("page-config");
+  var S = cfg.strings;
+  var el = Live.el;
+  var fmt = Live.format;
+  var TOKEN_KEY = "hoithao.token." + cfg.event;
+  var OUTBOX_KEY = "hoithao.outbox." + cfg.event;
+  var VOTES_KEY = "hoithao.votes." + cfg.session;
+  var NAME_KEY = "hoithao.name";
+
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
+  var store = new LiveStore();
+  var mine = new Map(); // id -> question (own view)
+  var publicNodes = new Map(); // id -> <li>
+  var myVotes = new Set(load(VOTES_KEY, []));
+  var firstSnapshot = true;
+  var retryTimer = null;
+  var retryDelay = 2000;
+  var flushing = false;
+
+  /* ---- storage (private browsing may refuse it: the page still works) --------------- */
+
+  function load(key, fallback) {
+    try {
+      var raw = localStorage.getItem(key);
+      return raw === null ? fallback : JSON.parse(raw);
+    } catch (e) {
+      return fallback;
+    }
+  }
+
+  function save(key, value) {
+    try {
+      localStorage.setItem(key, JSON.stringify(value));
+    } catch (e) {
+      /* not persisted; kept in memory for this visit */
+    }
+  }
+
+  function newClientId() {
+    if (window.crypto && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    if (window.crypto && crypto.getRandomValues) {
+      crypto.getRandomValues(bytes);
+    } else {
+      for (var i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map
+      .call(bytes, function (b) {
+        return (b + 256).toString(16).slice(1);
+      })
+      .join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  }
+
+  /* ---- the API ------------------------------------------------------------------------ */
+
+  var tokenPromise = null;
+
+  function token() {
+    var held = load(TOKEN_KEY, null);
+    if (held) return Promise.resolve(held);
+    if (!tokenPromise) {
+      tokenPromise = request("POST", "events/" + cfg.event + "/join/", {}, null)
+        .then(function (res) {
+          if (!res.ok) throw new Error("join " + res.status);
+          save(TOKEN_KEY, res.body.participant_token);
+          return res.body.participant_token;
+        })
+        .finally(function () {
+          tokenPromise = null;
+        });
+    }
+    return tokenPromise;
+  }
+
+  function csrfToken() {
+    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
+  /** fetch as {ok, status, body, headers}; rejects only when the network fails. */
+  function request(method, path, body, participantToken) {
+    var headers = { Accept: "application/json" };
+    if (body !== undefined && body !== null) headers["Content-Type"] = "application/json";
+    if (participantToken) headers["X-Participant-Token"] = participantToken;
+    var csrf = csrfToken();
+    if (csrf) headers["X-CSRFToken"] = csrf;
+    return fetch(cfg.api + path, {
+      method: method,
+      headers: headers,
+      credentials: "same-origin",
+      body: body === undefined || body === null ? undefined : JSON.stringify(body),
+    }).then(function (res) {
+      return res
+        .json()
+        .catch(function () {
+          return {};
+        })
+        .then(function (json) {
+          return { ok: res.ok, status: res.status, body: json, headers: res.headers };
+        });
+    });
+  }
+
+  /** An API call as this phone's participant; a token the server forgot is replaced once. */
+  function call(method, path, body) {
+    return token().then(function (t) {
+      return request(method, path, body, t).then(function (res) {
+        if (res.status !== 401) return res;
+        save(TOKEN_KEY, null);
+        return token().then(function (t2) {
+          return request(method, path, body, t2);
+        });
+      });
+    });
+  }
+
+  function listOf(body) {
+    if (Array.isArray(body)) return body;
+    return (body && (body.results || body.questions)) || [];
+  }
+
+  /* ---- announcements ------------------------------------------------------------------ */
+
+  function announce(text) {
+    var node = $("announcer");
+    node.textContent = "";
+    window.setTimeout(function () {
+      node.textContent = text;
+    }, 50);
+  }
+
+  function setAskStatus(text, kind) {
+    var node = $("ask-status");
+    node.textContent = text;
+    node.className = "ask-status" + (kind ? " ask-" + kind : "");
+  }
+
+  /* ---- connection state ---------------------------------------------------------------- */
+
+  function onState(state) {
+    var node = $("conn");
+    node.className = "conn conn-" + state;
+    node.textContent = S[state] || state;
+    document.body.classList.toggle("is-offline", state !== "connected");
+    if (state === "connected") {
+      flushOutbox();
+      refreshMine();
+    }
+  }
+
+  /* ---- public questions ---------------------------------------------------------------- */
+
+  function votesText(n) {
+    return n === 1 ? S.votes_one : fmt(S.votes_many, { n: n });
+  }
+
+  function buildPublic(q) {
+    var li = el("li", "q");
+    li.dataset.id = q.id;
+    var body = el("div", "q-body");
+    var badges = el("p", "q-badges small");
+    var text = el("p", "q-text");
+    var meta = el("p", "q-meta small muted");
+    body.append(badges, text, meta);
+    var vote = el("button", "vote");
+    vote.type = "button";
+    var count = el("span", "vote-count");
+    var icon = el("span", "vote-icon", "▲");
+    icon.setAttribute("aria-hidden", "true");
+    vote.append(icon, count);
+    vote.addEventListener("click", function () {
+      toggleVote(Number(li.dataset.id), vote);
+    });
+    li.append(body, vote);
+    return li;
+  }
+
+  function updatePublic(li, q) {
+    var body = li.firstChild;
+    var badges = body.children[0];
+    Live.replaceChildren(
+      badges,
+      [
+        q.pinned ? el("span", "badge badge-pinned", S.pinned) : null,
+        q.status === "answered" ? el("span", "badge badge-answered", S.answered) : null,
+      ].filter(Boolean)
+    );
+    badges.hidden = !badges.firstChild;
+    body.children[1].textContent = q.text;
+    body.children[2].textContent = q.author_name || S.anonymous;
+    li.classList.toggle("is-pinned", !!q.pinned);
+    li.classList.toggle("is-answered", q.status === "answered");
+    var vote = li.lastChild;
+    var voted = myVotes.has(q.id);
+    vote.setAttribute("aria-pressed", voted ? "true" : "false");
+    vote.setAttribute("aria-label", (voted ? S.unvote : S.vote) + " (" + votesText(q.votes) + ")");
+    vote.lastChild.textContent = String(q.votes);
+    vote.disabled = q.status !== "approved";
+  }
+
+  function renderPublic() {
+    var list = $("public-list");
+    var focusedId = document.activeElement && document.activeElement.closest ? document.activeElement.closest("#public-list li") : null;
+    focusedId = focusedId ? focusedId.dataset.id : null;
+    var questions = Array.from(store.questions.values()).sort(LiveStore.publicOrder);
+    var keep = new Set();
+    questions.forEach(function (q, index) {
+      keep.add(q.id);
+      var li = publicNodes.get(q.id);
+      if (!li) {
+        li = buildPublic(q);
+        publicNodes.set(q.id, li);
+      }
+      updatePublic(li, q);
+      if (list.children[index] !== li) list.insertBefore(li, list.children[index] || null);
+    });
+    publicNodes.forEach(function (li, id) {
+      if (!keep.has(id)) {
+        li.remove();
+        publicNodes.delete(id);
+      }
+    });
+    if (focusedId && publicNodes.has(Number(focusedId))) {
+      var button = publicNodes.get(Number(focusedId)).lastChild;
+      if (document.activeElement !== button && document.activeElement === document.body) button.focus();
+    }
+    var empty = $("public-empty");
+    empty.hidden = questions.length > 0;
+    empty.textContent = S.no_questions;
+  }
+
+  function toggleVote(id, button) {
+    var voted = myVotes.has(id);
+    button.disabled = true;
+    call(voted ? "DELETE" : "POST", "questions/" + id + "/vote/")
+      .then(function (res) {
+        if (res.ok) {
+          if (voted) myVotes.delete(id);
+          else myVotes.add(id);
+          save(VOTES_KEY, Array.from(myVotes));
+          var q = store.questions.get(id);
+          if (q && typeof res.body.votes === "number") q.votes = res.body.votes;
+          renderPublic();
+        } else {
+          announce(res.status === 429 ? S.throttled : (res.body && res.body.detail) || S.error);
+        }
+      })
+      .catch(function () {
+        announce(S.offline);
+      })
+      .finally(function () {
+        var q = store.questions.get(id);
+        button.disabled = !q || q.status !== "approved";
+      });
+  }
+
+  /* ---- the session --------------------------------------------------------------------- */
+
+  function renderSession() {
+    var s = store.session;
+    if (!s) return;
+    var badge = $("session-status");
+    badge.textContent = S.statuses[s.status] || s.status;
+    badge.className = "badge badge-" + s.status;
+    $("session-title").textContent = Live.pick(s.title, cfg.lang);
+    var closed = !s.qa_open;
+    var wasClosed = $("ask-form").hidden;
+    $("ask-form").hidden = closed;
+    $("qa-closed").hidden = !closed;
+    if (!firstSnapshot && wasClosed !== closed) announce(closed ? S.qa_closed : S.qa_open);
+  }
+
+  /* ---- my questions and the outbox ----------------------------------------------------- */
+
+  function outbox() {
+    return load(OUTBOX_KEY, []);
+  }
+
+  function renderMine() {
+    var list = $("mine-list");
+    var nodes = [];
+    outbox()
+      .filter(function (item) {
+        return item.session === cfg.session;
+      })
+      .forEach(function (item) {
+        var li = el("li", "q q-queued");
+        var body = el("div", "q-body");
+        body.append(el("p", "q-badges small", S.queued_item), el("p", "q-text", item.text));
+        li.append(body);
+        nodes.push(li);
+      });
+    Array.from(mine.values())
+      .sort(function (a, b) {
+        return a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : b.id - a.id;
+      })
+      .forEach(function (q) {
+        var li = el("li", "q status-" + q.status);
+        li.dataset.id = q.id;
+        var body = el("div", "q-body");
+        var badges = el("p", "q-badges small");
+        badges.append(el("span", "badge badge-q-" + q.status, S[q.status] || q.status));
+        body.append(badges, el("p", "q-text", q.text));
+        li.append(body);
+        nodes.push(li);
+      });
+    Live.replaceChildren(list, nodes);
+    $("mine-empty").hidden = nodes.length > 0;
+  }
+
+  function setMine(q) {
+    var held = mine.get(q.id);
+    if (held && (q.version || 0) < (held.version || 0)) return;
+    if (held && held.status !== q.status) {
+      announce(fmt(S.status_changed, { status: S[q.status] || q.status }));
+    }
+    mine.set(q.id, q);
+  }
+
+  var mineTimer = null;
+
+  function refreshMine() {
+    if (!load(TOKEN_KEY, null)) {
+      renderMine();
+      return;
+    }
+    call("GET", "sessions/" + cfg.session + "/questions/?mine=1")
+      .then(function (res) {
+        if (!res.ok) return;
+        listOf(res.body).forEach(setMine);
+        renderMine();
+        // A rejection never reaches the public stream: look again while any wait for review.
+        window.clearTimeout(mineTimer);
+        var waiting = Array.from(mine.values()).some(function (q) {
+          return q.status === "pending";
+        });
+        if (waiting) mineTimer = window.setTimeout(refreshMine, 30000);
+      })
+      .catch(function () {
+        /* offline: keep what is shown */
+      });
+  }
+
+  function enqueue(item) {
+    var items = outbox();
+    items.push(item);
+    save(OUTBOX_KEY, items);
+  }
+
+  function dequeue(clientId) {
+    save(
+      OUTBOX_KEY,
+      outbox().filter(function (item) {
+        return item.client_id !== clientId;
+      })
+    );
+  }
+
+  function scheduleRetry(ms) {
+    window.clearTimeout(retryTimer);
+    retryTimer = window.setTimeout(flushOutbox, ms || retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 30000);
+  }
+
+  /** Send the saved questions one by one, each with its own client_id, so that a retry of a
+   * question that did arrive returns the same question instead of a copy. */
+  function flushOutbox() {
+    if (flushing) return;
+    var items = outbox();
+    if (!items.length) return;
+    flushing = true;
+    var item = items[0];
+    call("POST", "sessions/" + item.session + "/questions/", {
+      text: item.text,
+      author_name: item.author_name,
+      anonymous: item.anonymous,
+      client_id: item.client_id,
+    })
+      .then(function (res) {
+        flushing = false;
+        if (res.ok) {
+          retryDelay = 2000;
+          dequeue(item.client_id);
+          if (res.body && res.body.id && res.body.session_id === cfg.session) setMine(res.body);
+          renderMine();
+          var pending = res.body && res.body.status === "pending";
+          setAskStatus(pending ? S.sent_pending : S.sent, "ok");
+          if (res.body && res.body.status === "pending") {
+            window.clearTimeout(mineTimer);
+            mineTimer = window.setTimeout(refreshMine, 30000);
+          }
+          flushOutbox();
+          return;
+        }
+        if (res.status === 429) {
+          var after = Number(res.headers.get("Retry-After")) || 10;
+          setAskStatus(S.throttled, "error");
+          scheduleRetry(after * 1000);
+          return;
+        }
+        if (res.status >= 500) {
+          scheduleRetry();
+          return;
+        }
+        // Refused for good (closed, too long, not found): tell and drop it.
+        dequeue(item.client_id);
+        renderMine();
+        var detail = res.body && res.body.code === "qa.closed" ? S.qa_closed : (res.body && res.body.detail) || S.error;
+        setAskStatus(detail, "error");
+        flushOutbox();
+      })
+      .catch(function () {
+        flushing = false;
+        setAskStatus(S.queued, "queued");
+        scheduleRetry();
+      });
+  }
+
+  /* ---- the form ------------------------------------------------------------------------ */
+
+  function length(text) {
+    return Array.from(text.normalize ? text.normalize("NFC") : text).length;
+  }
+
+  function updateCounter() {
+    var left = cfg.max_length - length($("q-text").value);
+    var node = $("q-count");
+    node.textContent = left >= 0 ? fmt(S.chars_left, { n: left }) : fmt(S.too_long, { n: -left });
+    node.classList.toggle("over", left < 0);
+  }
+
+  function bindForm() {
+    var text = $("q-text");
+    var name = $("q-name");
+    var anon = $("q-anon");
+    name.value = load(NAME_KEY, "") || "";
+    text.addEventListener("input", updateCounter);
+    anon.addEventListener("change", function () {
+      $("name-row").hidden = anon.checked;
+    });
+    $("ask-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var value = text.value.trim();
+      if (!value) {
+        setAskStatus(S.empty, "error");
+        text.focus();
+        return;
+      }
+      if (length(value) > cfg.max_length) {
+        updateCounter();
+        text.focus();
+        return;
+      }
+      save(NAME_KEY, name.value.trim());
+      enqueue({
+        client_id: newClientId(),
+        session: cfg.session,
+        text: value,
+        author_name: anon.checked ? "" : name.value.trim(),
+        anonymous: anon.checked,
+      });
+      text.value = "";
+      updateCounter();
+      renderMine();
+      if (navigator.onLine === false) setAskStatus(S.queued, "queued");
+      else setAskStatus(S.retrying, "");
+      window.clearTimeout(retryTimer);
+      retryDelay = 2000;
+      flushOutbox();
+    });
+    updateCounter();
+  }
+
+  /* ---- the stream ---------------------------------------------------------------------- */
+
+  function onFrame(type, data) {
+    if (!store.apply(type, data)) return;
+    if (type === "question.updated") {
+      var q = data.question || data;
+      if (mine.has(q.id)) {
+        setMine(q);
+        renderMine();
+      }
+    } else if (type === "question.removed" && mine.has(data.id)) {
+      refreshMine();
+    }
+    if (type === "snapshot" || type === "session.updated") renderSession();
+    renderPublic();
+    if (type === "snapshot") firstSnapshot = false;
+  }
+
+  bindForm();
+  renderMine();
+  window.addEventListener("online", flushOutbox);
+  var socket = new LiveSocket(cfg.ws, { onFrame: onFrame, onState: onState });
+  window.hoithaoSocket = socket;
+  socket.start();
+  token()
+    .then(function () {
+      refreshMine();
+      flushOutbox();
+    })
+    .catch(function () {
+      /* offline at load: the outbox waits for the network */
+    });
+})();

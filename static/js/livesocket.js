@@ -1,0 +1,317 @@
+/* LiveSocket: one WebSocket following one stream (docs/protocol.md), shared by the three
+ * screens. It reconnects with jittered exponential backoff, resumes from the last frame it
+ * applied, asks for a fresh snapshot when it sees a gap, and measures the offset between
+ * the server's clock and this device's with ping/pong.
+ *
+ * LiveStore keeps the state a stream describes (session, questions by id, event, hall) and
+ * applies every message type the same way on every screen. Pages render from it.
+ *
+ * Nothing here touches the DOM: pages insert user text with textContent only. */
+(function (root) {
+  "use strict";
+
+  var DELAYS = [1000, 2000, 4000, 8000, 16000];
+  var PING_MS = 15000;
+  // No pong for this long after a ping: the connection is dead even if the socket says not.
+  var PONG_TIMEOUT_MS = 10000;
+
+  function LiveSocket(path, handlers) {
+    this.path = path;
+    this.handlers = handlers || {};
+    this.position = null; // {epoch, seq} of the last applied stream frame
+    this.offset = 0; // server clock minus local clock, in ms
+    this.rtt = null;
+    this.state = "offline";
+    this.attempt = 0;
+    this.ws = null;
+    this.awaitingSnapshot = false;
+    this._timer = null;
+    this._pinger = null;
+    this._pongDeadline = null;
+    this._pingSentAt = 0;
+    this._stopped = false;
+    var self = this;
+    root.addEventListener("online", function () {
+      if (self.state !== "connected") self._reconnectNow();
+    });
+  }
+
+  LiveSocket.prototype.url = function () {
+    var scheme = root.location.protocol === "https:" ? "wss://" : "ws://";
+    var url = scheme + root.location.host + this.path;
+    if (this.position) {
+      url += "?epoch=" + encodeURIComponent(this.position.epoch) + "&seq=" + this.position.seq;
+    }
+    return url;
+  };
+
+  LiveSocket.prototype.start = function () {
+    this._stopped = false;
+    this._connect();
+    return this;
+  };
+
+  LiveSocket.prototype.stop = function () {
+    this._stopped = true;
+    this._clearTimers();
+    if (this.ws) this.ws.close(1000);
+  };
+
+  /** The server's clock now, in ms since the epoch (for countdowns). */
+  LiveSocket.prototype.serverNow = function () {
+    return Date.now() + this.offset;
+  };
+
+  LiveSocket.prototype.send = function (message) {
+    if (this.ws && this.ws.readyState === 1) {
+      this.ws.send(JSON.stringify(message));
+      return true;
+    }
+    return false;
+  };
+
+  LiveSocket.prototype._setState = function (state) {
+    if (this.state === state) return;
+    this.state = state;
+    if (this.handlers.onState) this.handlers.onState(state);
+  };
+
+  LiveSocket.prototype._connect = function () {
+    var self = this;
+    var ws;
+    try {
+      ws = new root.WebSocket(this.url());
+    } catch (e) {
+      this._scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = function () {
+      if (self.ws !== ws) return;
+      self.attempt = 0;
+      self._setState("connected");
+      self._ping();
+      self._pinger = root.setInterval(function () {
+        self._ping();
+      }, PING_MS);
+    };
+    ws.onmessage = function (event) {
+      if (self.ws !== ws) return;
+      var frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      self._receive(frame);
+    };
+    ws.onclose = function (event) {
+      if (self.ws !== ws) return;
+      self.ws = null;
+      self._clearTimers();
+      if (self._stopped) return;
+      // 4401/4403/4404: this socket is not allowed; retrying will not help.
+      if (event.code === 4401 || event.code === 4403 || event.code === 4404) {
+        self._setState("offline");
+        if (self.handlers.onDenied) self.handlers.onDenied(event.code);
+        return;
+      }
+      self._scheduleReconnect();
+    };
+    ws.onerror = function () {
+      /* onclose follows and schedules the retry */
+    };
+  };
+
+  LiveSocket.prototype._clearTimers = function () {
+    root.clearInterval(this._pinger);
+    root.clearTimeout(this._pongDeadline);
+    root.clearTimeout(this._timer);
+    this._pinger = this._pongDeadline = this._timer = null;
+  };
+
+  LiveSocket.prototype._scheduleReconnect = function () {
+    var base = DELAYS[Math.min(this.attempt, DELAYS.length - 1)];
+    this.attempt += 1;
+    // Jitter (50-100 % of the step) so a hall of phones does not come back all at once.
+    var delay = Math.round(base * (0.5 + Math.random() * 0.5));
+    this._setState(root.navigator.onLine === false ? "offline" : "reconnecting");
+    var self = this;
+    this._timer = root.setTimeout(function () {
+      self._timer = null;
+      self._connect();
+    }, delay);
+  };
+
+  LiveSocket.prototype._reconnectNow = function () {
+    if (this._stopped || (this.ws && this.ws.readyState <= 1)) return;
+    root.clearTimeout(this._timer);
+    this._timer = null;
+    this.attempt = 0;
+    this._connect();
+  };
+
+  LiveSocket.prototype._ping = function () {
+    this._pingSentAt = Date.now();
+    if (!this.send({ type: "ping" })) return;
+    var self = this;
+    root.clearTimeout(this._pongDeadline);
+    this._pongDeadline = root.setTimeout(function () {
+      // Half-open connection (Wi-Fi dropped without a FIN): force a reconnect.
+      if (self.ws) self.ws.close(4000);
+    }, PONG_TIMEOUT_MS);
+  };
+
+  LiveSocket.prototype._receive = function (frame) {
+    var type = frame.type;
+    var data = frame.data || {};
+    if (type === "pong") {
+      root.clearTimeout(this._pongDeadline);
+      var now = Date.now();
+      var rtt = now - this._pingSentAt;
+      if (typeof data.server_time_ms === "number" && rtt >= 0) {
+        // The server read its clock about half a round trip ago.
+        this.rtt = rtt;
+        this.offset = data.server_time_ms + rtt / 2 - now;
+        if (this.handlers.onClock) this.handlers.onClock(this.offset);
+      }
+      return;
+    }
+    if (type === "error") {
+      if (this.handlers.onError) this.handlers.onError(data);
+      return;
+    }
+    if (typeof frame.seq !== "number") return;
+    if (type === "snapshot") {
+      this.awaitingSnapshot = false;
+      this.position = { epoch: frame.epoch, seq: frame.seq };
+      if (this.handlers.onFrame) this.handlers.onFrame(type, data);
+      return;
+    }
+    if (this.awaitingSnapshot) return;
+    var pos = this.position;
+    if (pos && frame.epoch === pos.epoch && frame.seq <= pos.seq) return; // seen already
+    if (!pos || frame.epoch !== pos.epoch || frame.seq !== pos.seq + 1) {
+      // A gap: what we hold is no longer the stream's state. Start over from a snapshot.
+      this.awaitingSnapshot = true;
+      this.send({ type: "resync" });
+      return;
+    }
+    this.position = { epoch: frame.epoch, seq: frame.seq };
+    if (this.handlers.onFrame) this.handlers.onFrame(type, data);
+  };
+
+  /* ---- the state a stream describes ------------------------------------------------- */
+
+  function LiveStore() {
+    this.session = null;
+    this.event = null;
+    this.hall = null;
+    this.questions = new Map();
+  }
+
+  LiveStore.prototype.replace = function (data) {
+    this.questions = new Map();
+    (data.questions || []).forEach(function (q) {
+      this.questions.set(q.id, q);
+    }, this);
+    if ("session" in data) this.session = data.session;
+    if (data.event) this.event = data.event;
+    if (data.hall) this.hall = data.hall;
+  };
+
+  /** Apply one stream message; returns false for a type this store does not know. */
+  LiveStore.prototype.apply = function (type, data) {
+    switch (type) {
+      case "snapshot":
+      case "display.session_changed":
+        this.replace(data);
+        return true;
+      case "session.updated":
+        if (data.session && (!this.session || this.session.id === data.session.id)) {
+          if (!this.session || (data.session.version || 0) >= (this.session.version || 0)) {
+            this.session = data.session;
+          }
+        }
+        return true;
+      case "question.created":
+      case "question.updated": {
+        var q = data.question || data;
+        var held = this.questions.get(q.id);
+        if (held && (q.version || 0) < (held.version || 0)) return true;
+        this.questions.set(q.id, q);
+        return true;
+      }
+      case "question.removed":
+        this.questions.delete(data.id);
+        return true;
+      case "votes.updated": {
+        var votes = data.votes || {};
+        Object.keys(votes).forEach(function (id) {
+          var held = this.questions.get(Number(id));
+          if (held) held.votes = votes[id];
+        }, this);
+        return true;
+      }
+      default:
+        return false;
+    }
+  };
+
+  /** Public order: pinned first, open before answered, then votes, then oldest first. */
+  LiveStore.publicOrder = function (a, b) {
+    if (a.pinned !== b.pinned) return a.pinned ? -1 : 1;
+    var aa = a.status === "answered" ? 1 : 0;
+    var ba = b.status === "answered" ? 1 : 0;
+    if (aa !== ba) return aa - ba;
+    if (a.votes !== b.votes) return b.votes - a.votes;
+    if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+    return a.id - b.id;
+  };
+
+  /* ---- small helpers the pages share ------------------------------------------------ */
+
+  /** A string from the page's json_script block, with {name} placeholders filled in. */
+  function format(template, values) {
+    return String(template).replace(/\{(\w+)\}/g, function (m, key) {
+      return values && key in values ? String(values[key]) : m;
+    });
+  }
+
+  /** The element with its children replaced by the given nodes (no innerHTML). */
+  function replaceChildren(element, nodes) {
+    while (element.firstChild) element.removeChild(element.firstChild);
+    nodes.forEach(function (node) {
+      element.appendChild(node);
+    });
+  }
+
+  /** document.createElement with a class and text content. */
+  function el(tag, className, text) {
+    var node = root.document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function readConfig(id) {
+    var node = root.document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : {};
+  }
+
+  function pick(texts, lang) {
+    if (!texts) return "";
+    if (typeof texts === "string") return texts;
+    return (lang === "en" && texts.en) || texts.vi || texts.en || "";
+  }
+
+  root.LiveSocket = LiveSocket;
+  root.LiveStore = LiveStore;
+  root.Live = {
+    format: format,
+    replaceChildren: replaceChildren,
+    el: el,
+    readConfig: readConfig,
+    pick: pick,
+  };
+})(window);

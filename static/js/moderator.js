@@ -1,0 +1,444 @@
+/* The moderator console: three columns fed by the moderation stream, actions through the
+ * API with the question's version (a stale one comes back 409 with the current question),
+ * keyboard shortcuts, session status and Q&A controls. User text via textContent only. */
+(function () {
+  "use strict";
+  var cfg = Live.readConfig("page-config");
+  var S = cfg.strings;
+  var el = Live.el;
+  var fmt = Live.format;
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
+  var store = new LiveStore();
+  var cards = new Map(); // id -> {node, sig}
+  var selectedId = null;
+  var DONE = { answered: 1, archived: 1, rejected: 1 };
+  var COLUMNS = ["col-incoming", "col-screen", "col-done"];
+  var editing = null;
+  var merging = null;
+
+  /* ---- the API ------------------------------------------------------------------------ */
+
+  function csrfToken() {
+    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
+  function api(method, path, body) {
+    return fetch(cfg.api + path, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      body: body ? JSON.stringify(body) : undefined,
+    }).then(function (res) {
+      return res
+        .json()
+        .catch(function () {
+          return {};
+        })
+        .then(function (json) {
+          return { ok: res.ok, status: res.status, body: json };
+        });
+    });
+  }
+
+  var flashTimer = null;
+
+  function flash(text, kind) {
+    var node = $("m-flash");
+    node.textContent = text;
+    node.className = "m-flash m-flash-" + (kind || "info");
+    node.hidden = false;
+    window.clearTimeout(flashTimer);
+    flashTimer = window.setTimeout(function () {
+      node.hidden = true;
+    }, kind === "error" ? 12000 : 4000);
+  }
+
+  function upsert(q) {
+    if (!q || typeof q.id !== "number") return;
+    var held = store.questions.get(q.id);
+    if (held && (q.version || 0) < (held.version || 0)) return;
+    store.questions.set(q.id, q);
+  }
+
+  /** A question action; the card shows the server's answer, whatever it is. */
+  function act(id, action, extra) {
+    var q = store.questions.get(id);
+    if (!q) return Promise.resolve();
+    var body = Object.assign({ version: q.version }, extra || {});
+    var method = action === "edit" ? "PATCH" : "POST";
+    var path = action === "edit" ? "questions/" + id + "/" : "questions/" + id + "/" + action + "/";
+    return api(method, path, body)
+      .then(function (res) {
+        if (res.ok) {
+          upsert(res.body && res.body.question ? res.body.question : res.body);
+          flash(fmt(S.done_action, { action: S[action] || action, id: id }), "ok");
+        } else if (res.status === 409) {
+          var current = res.body && (res.body.question || res.body.current);
+          if (current) {
+            // Newer than what we hold by definition: show it as it is now.
+            store.questions.set(current.id, current);
+          }
+          var stale = res.body && /conflict|version|stale/.test(res.body.code || "");
+          flash(stale || current ? S.conflict : fmt(S.error, { detail: res.body.detail || res.status }), "error");
+          markConflict(id);
+        } else if (res.status === 401 || res.status === 403) {
+          flash(S.forbidden, "error");
+        } else {
+          flash(fmt(S.error, { detail: (res.body && res.body.detail) || res.status }), "error");
+        }
+        render();
+      })
+      .catch(function () {
+        flash(S.network, "error");
+      });
+  }
+
+  function markConflict(id) {
+    var card = cards.get(id);
+    if (!card) return;
+    card.node.classList.add("conflict");
+    window.setTimeout(function () {
+      card.node.classList.remove("conflict");
+    }, 4000);
+  }
+
+  /* ---- cards --------------------------------------------------------------------------- */
+
+  function actionsFor(q) {
+    switch (q.status) {
+      case "pending":
+        return ["approve", "reject", "edit", "merge", "archive"];
+      case "approved":
+        return [q.pinned ? "unpin" : "pin", "answer", "edit", "merge", "reject", "archive"];
+      case "answered":
+        return (q.pinned ? ["unpin"] : []).concat(["restore", "edit", "merge", "archive"]);
+      case "rejected":
+        return ["approve", "edit", "archive"];
+      default:
+        return ["restore"];
+    }
+  }
+
+  function column(q) {
+    if (q.status === "pending") return "col-incoming";
+    if (q.status === "approved") return "col-screen";
+    return DONE[q.status] ? "col-done" : "col-done";
+  }
+
+  function votesText(n) {
+    return n === 1 ? S.votes_one : fmt(S.votes_many, { n: n });
+  }
+
+  function signature(q) {
+    return [q.version, q.votes, q.status, q.pinned, q.text, q.merged_into].join("|");
+  }
+
+  function fillCard(node, q) {
+    var head = el("p", "m-card-head small");
+    head.append(el("span", "m-id", "#" + q.id), el("span", "badge badge-q-" + q.status, S["q_" + q.status] || q.status));
+    if (q.pinned) head.append(el("span", "badge badge-pinned", S.pinned));
+    if (q.edited) head.append(el("span", "m-edited", S.edited));
+    if (q.merged_into) head.append(el("span", "m-edited", fmt(S.merged_into, { id: q.merged_into })));
+    var text = el("p", "m-text", q.text);
+    var meta = el("p", "m-meta small muted", (q.author_name || S.anonymous) + " · " + votesText(q.votes));
+    var buttons = el("div", "m-actions");
+    actionsFor(q).forEach(function (action) {
+      var b = el("button", "btn btn-small m-" + action, S[action] || action);
+      b.type = "button";
+      b.dataset.action = action;
+      b.setAttribute("aria-label", (S[action] || action) + " #" + q.id);
+      buttons.append(b);
+    });
+    Live.replaceChildren(node, [head, text, meta, buttons]);
+    node.className = "m-card status-" + q.status + (q.pinned ? " is-pinned" : "") + (q.id === selectedId ? " selected" : "");
+    node.setAttribute("aria-label", "#" + q.id + ": " + q.text);
+  }
+
+  function order(colId) {
+    return function (a, b) {
+      if (colId === "col-incoming") return a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id - b.id;
+      if (colId === "col-screen") return LiveStore.publicOrder(a, b);
+      var au = a.updated_at || a.created_at;
+      var bu = b.updated_at || b.created_at;
+      return au < bu ? 1 : au > bu ? -1 : b.id - a.id;
+    };
+  }
+
+  function render() {
+    var hadFocusInCards = document.activeElement && document.activeElement.closest && document.activeElement.closest(".m-card");
+    var byCol = { "col-incoming": [], "col-screen": [], "col-done": [] };
+    store.questions.forEach(function (q) {
+      byCol[column(q)].push(q);
+    });
+    var keep = new Set();
+    COLUMNS.forEach(function (colId) {
+      var list = $(colId);
+      var qs = byCol[colId].sort(order(colId));
+      qs.forEach(function (q, index) {
+        keep.add(q.id);
+        var card = cards.get(q.id);
+        if (!card) {
+          var node = el("article", "m-card");
+          node.tabIndex = -1;
+          node.dataset.id = q.id;
+          card = { node: node, sig: null };
+          cards.set(q.id, card);
+        }
+        var sig = signature(q);
+        if (card.sig !== sig) {
+          fillCard(card.node, q);
+          card.sig = sig;
+        }
+        card.node.classList.toggle("selected", q.id === selectedId);
+        if (list.children[index] !== card.node) list.insertBefore(card.node, list.children[index] || null);
+      });
+      if (!qs.length) {
+        if (!list.querySelector(".m-empty")) list.append(el("p", "m-empty muted", S.empty));
+      } else {
+        var empty = list.querySelector(".m-empty");
+        if (empty) empty.remove();
+      }
+    });
+    cards.forEach(function (card, id) {
+      if (!keep.has(id)) {
+        card.node.remove();
+        cards.delete(id);
+      }
+    });
+    $("n-incoming").textContent = byCol["col-incoming"].length;
+    $("n-screen").textContent = byCol["col-screen"].length;
+    $("n-done").textContent = byCol["col-done"].length;
+    renderCounters();
+    if (selectedId !== null && !cards.has(selectedId)) selectedId = null;
+    if (hadFocusInCards && document.activeElement === document.body && selectedId !== null) {
+      cards.get(selectedId).node.focus();
+    }
+  }
+
+  function renderCounters() {
+    var total = 0;
+    var pending = 0;
+    var votes = 0;
+    store.questions.forEach(function (q) {
+      total += 1;
+      if (q.status === "pending") pending += 1;
+      votes += q.votes || 0;
+    });
+    $("c-questions").textContent = total;
+    $("c-pending").textContent = pending;
+    $("c-votes").textContent = votes;
+  }
+
+  function renderSession() {
+    var s = store.session;
+    if (!s) return;
+    var badge = $("m-status");
+    badge.textContent = S.statuses[s.status] || s.status;
+    badge.className = "badge badge-" + s.status;
+    $("m-title").textContent = Live.pick(s.title, cfg.lang);
+    var box = $("m-status-buttons");
+    Live.replaceChildren(
+      box,
+      (cfg.transitions[s.status] || []).map(function (status) {
+        var b = el("button", "btn btn-small", S.statuses[status] || status);
+        b.type = "button";
+        b.dataset.status = status;
+        b.setAttribute("aria-label", fmt(S.set_status, { status: S.statuses[status] || status }));
+        return b;
+      })
+    );
+    $("m-qa-state").textContent = s.qa_open ? S.qa_open : S.qa_closed;
+    $("m-qa-toggle").textContent = s.qa_open ? S.close_qa : S.open_qa;
+  }
+
+  function patchSession(changes) {
+    var s = store.session;
+    if (!s) return;
+    api("PATCH", "sessions/" + s.id + "/", Object.assign({ version: s.version }, changes))
+      .then(function (res) {
+        var fresh = res.body && (res.body.session || (res.body.id === s.id ? res.body : null));
+        if (fresh && (fresh.version || 0) >= (store.session.version || 0)) store.session = fresh;
+        if (res.status === 409) flash(S.conflict, "error");
+        else if (!res.ok) flash(fmt(S.error, { detail: (res.body && res.body.detail) || res.status }), "error");
+        renderSession();
+      })
+      .catch(function () {
+        flash(S.network, "error");
+      });
+  }
+
+  /* ---- selection and keys --------------------------------------------------------------- */
+
+  function orderedIds() {
+    var ids = [];
+    COLUMNS.forEach(function (colId) {
+      Array.prototype.forEach.call($(colId).querySelectorAll(".m-card"), function (node) {
+        ids.push(Number(node.dataset.id));
+      });
+    });
+    return ids;
+  }
+
+  function select(id) {
+    if (selectedId !== null && cards.has(selectedId)) cards.get(selectedId).node.classList.remove("selected");
+    selectedId = id;
+    if (id === null || !cards.has(id)) return;
+    var node = cards.get(id).node;
+    node.classList.add("selected");
+    node.focus();
+    node.scrollIntoView({ block: "nearest" });
+  }
+
+  function move(step) {
+    var ids = orderedIds();
+    if (!ids.length) return;
+    var i = ids.indexOf(selectedId);
+    i = i === -1 ? (step > 0 ? 0 : ids.length - 1) : Math.max(0, Math.min(ids.length - 1, i + step));
+    select(ids[i]);
+  }
+
+  function openEdit(id) {
+    var q = store.questions.get(id);
+    if (!q) return;
+    editing = id;
+    $("edit-text").value = q.text;
+    $("edit-original").textContent = q.original_text ? q.original_text : "";
+    $("edit").showModal();
+    $("edit-text").focus();
+  }
+
+  function openMerge(id) {
+    var q = store.questions.get(id);
+    if (!q) return;
+    var targets = Array.from(store.questions.values()).filter(function (t) {
+      return t.id !== id && (t.status === "approved" || t.status === "pending" || t.status === "answered");
+    });
+    if (!targets.length) {
+      flash(S.merge_none, "error");
+      return;
+    }
+    merging = id;
+    $("merge-source").textContent = "#" + q.id + ": " + q.text;
+    Live.replaceChildren(
+      $("merge-into"),
+      targets.sort(LiveStore.publicOrder).map(function (t) {
+        var option = el("option", null, "#" + t.id + " (" + votesText(t.votes) + "): " + t.text.slice(0, 120));
+        option.value = t.id;
+        return option;
+      })
+    );
+    $("merge").showModal();
+  }
+
+  function runAction(id, action) {
+    if (action === "edit") return openEdit(id);
+    if (action === "merge") return openMerge(id);
+    return act(id, action);
+  }
+
+  function onKey(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    if (document.querySelector("dialog[open]")) return;
+    var key = event.key;
+    if (key === "?") {
+      event.preventDefault();
+      $("help").showModal();
+      return;
+    }
+    if (key === "j" || key === "k") {
+      event.preventDefault();
+      move(key === "j" ? 1 : -1);
+      return;
+    }
+    if (selectedId === null) return;
+    var q = store.questions.get(selectedId);
+    if (!q) return;
+    var allowed = actionsFor(q);
+    var action = { a: "approve", r: "reject", e: "edit", p: q.pinned ? "unpin" : "pin" }[key];
+    if (!action) return;
+    event.preventDefault();
+    if (allowed.indexOf(action) === -1) {
+      flash(fmt(S.error, { detail: S[action] + " #" + q.id + " ✕" }), "error");
+      return;
+    }
+    runAction(selectedId, action);
+  }
+
+  /* ---- wiring --------------------------------------------------------------------------- */
+
+  document.querySelector(".m-columns").addEventListener("click", function (event) {
+    var card = event.target.closest(".m-card");
+    if (!card) return;
+    var id = Number(card.dataset.id);
+    if (selectedId !== id) select(id);
+    var button = event.target.closest("button[data-action]");
+    if (button) runAction(id, button.dataset.action);
+  });
+  $("m-status-buttons").addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-status]");
+    if (button) patchSession({ status: button.dataset.status });
+  });
+  $("m-qa-toggle").addEventListener("click", function () {
+    if (store.session) patchSession({ qa_open: !store.session.qa_open });
+  });
+  $("help-open").addEventListener("click", function () {
+    $("help").showModal();
+  });
+  $("switch-session").addEventListener("change", function () {
+    $("switch-form").submit();
+  });
+  $("edit").addEventListener("close", function () {
+    if ($("edit").returnValue === "save" && editing !== null) {
+      var text = $("edit-text").value.trim();
+      if (text) act(editing, "edit", { text: text });
+    }
+    if (editing !== null) select(editing);
+    editing = null;
+  });
+  $("merge").addEventListener("close", function () {
+    if ($("merge").returnValue === "merge" && merging !== null) {
+      act(merging, "merge", { into: Number($("merge-into").value) });
+    }
+    merging = null;
+  });
+  document.addEventListener("keydown", onKey);
+
+  function onFrame(type, data) {
+    if (type === "presence.updated") {
+      var phones = data.audience !== undefined ? data.audience : data.phones;
+      if (typeof phones === "number") {
+        $("c-phones").textContent = phones;
+        $("c-phones-box").hidden = false;
+      }
+      if (typeof data.displays === "number") {
+        $("c-displays").textContent = data.displays;
+        $("c-displays-box").hidden = false;
+      }
+      return;
+    }
+    if (!store.apply(type, data)) return;
+    if (type === "snapshot" || type === "session.updated") renderSession();
+    render();
+  }
+
+  function onState(state) {
+    var node = $("m-conn");
+    node.className = "conn conn-" + state + " small";
+    node.textContent = S[state] || state;
+  }
+
+  var socket = new LiveSocket(cfg.ws, {
+    onFrame: onFrame,
+    onState: onState,
+    onDenied: function () {
+      flash(S.forbidden, "error");
+    },
+  });
+  window.hoithaoSocket = socket;
+  socket.start();
+})();

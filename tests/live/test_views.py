@@ -1,0 +1,207 @@
+"""The three screens' pages: they render, link, guard and stay small and script-clean."""
+
+import gzip
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib.staticfiles import finders
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+class ScriptsAndStyles(HTMLParser):
+    """Every <script> (its attributes and whether it has inline code) and stylesheet link."""
+
+    def __init__(self):
+        super().__init__()
+        self.scripts: list[dict] = []
+        self.styles: list[str] = []
+        self._in_script: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script":
+            self._in_script = {"attrs": attrs, "code": ""}
+            self.scripts.append(self._in_script)
+        elif tag == "link" and attrs.get("rel") == "stylesheet":
+            self.styles.append(attrs["href"])
+
+    def handle_data(self, data):
+        if self._in_script is not None:
+            self._in_script["code"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = None
+
+
+def parse(response) -> ScriptsAndStyles:
+    parser = ScriptsAndStyles()
+    parser.feed(response.content.decode())
+    return parser
+
+
+def gzipped_size(urls: list[str]) -> int:
+    total = 0
+    for url in urls:
+        path = finders.find(url.removeprefix("/static/"))
+        assert path, url
+        with open(path, "rb") as f:
+            total += len(gzip.compress(f.read(), compresslevel=9))
+    return total
+
+
+@pytest.fixture
+def summit():
+    event = factories.event(slug="smart-city", join_code="HN2023")
+    hall = factories.hall(event, name_vi="Hội trường A", name_en="Hall A")
+    live = factories.session(hall, title_vi="Giao thông thông minh", title_en="Smart mobility")
+    later = factories.session(
+        hall, title_vi="Năng lượng xanh", title_en="Green energy", status="scheduled"
+    )
+    return event, hall, live, later
+
+
+def moderator_client(client, event):
+    user = factories.moderator(event)
+    client.force_login(user)
+    return client
+
+
+def test_event_page_lists_live_sessions_first(client, summit):
+    event, hall, live, later = summit
+    response = client.get(f"/e/{event.slug}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.index("Giao thông thông minh") < html.index("Năng lượng xanh")
+    assert f"?session={live.pk}" in html
+    assert f"?session={later.pk}" in html
+
+
+def test_event_page_with_session_renders_question_form(client, summit):
+    event, hall, live, later = summit
+    response = client.get(f"/e/{event.slug}/?session={live.pk}")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="ask-form"' in html
+    assert 'maxlength="500"' in html
+    assert "Giao thông thông minh" in html
+
+
+def test_event_page_in_english_shows_english_titles(client, summit):
+    event, hall, live, later = summit
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    response = client.get(f"/e/{event.slug}/?session={live.pk}")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Smart mobility" in html
+    assert "Ask a question" in html
+
+
+def test_event_page_default_language_is_vietnamese(client, summit):
+    event, hall, live, later = summit
+    response = client.get(f"/e/{event.slug}/?session={live.pk}")
+    html = response.content.decode()
+    assert '<html lang="vi"' in html
+    assert "Đặt câu hỏi" in html
+
+
+def test_event_page_unknown_session_is_404(client, summit):
+    event, hall, live, later = summit
+    other = factories.session()
+    assert client.get(f"/e/{event.slug}/?session={other.pk}").status_code == 404
+    assert client.get("/e/no-such-event/").status_code == 404
+
+
+def test_join_link_redirects_to_event_case_insensitive(client, summit):
+    event = summit[0]
+    for code in ("HN2023", "hn2023", "Hn2023"):
+        response = client.get(f"/j/{code}")
+        assert response.status_code == 302
+        assert response["Location"] == f"/e/{event.slug}/"
+
+
+def test_join_link_unknown_code_is_404(client, summit):
+    assert client.get("/j/NOPE99").status_code == 404
+
+
+def test_display_page_renders_qr_and_join_code(client, summit):
+    event, hall, live, later = summit
+    response = client.get(f"/display/{hall.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<svg" in html
+    assert "HN2023" in html
+    assert "testserver/j/HN2023" in html
+
+
+def test_display_page_unknown_hall_is_404(client, summit):
+    assert client.get("/display/999999/").status_code == 404
+
+
+def test_moderator_console_anonymous_redirects_to_login(client, summit):
+    live = summit[2]
+    for url in ("/moderate/", f"/moderate/sessions/{live.pk}/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"] == f"/admin/login/?next={url}"
+
+
+def test_moderator_console_non_moderator_is_forbidden(client, summit):
+    live = summit[2]
+    client.force_login(factories.moderator(factories.event()))
+    assert client.get(f"/moderate/sessions/{live.pk}/").status_code == 403
+
+
+def test_moderator_index_lists_only_moderated_events(client, summit):
+    event, hall, live, later = summit
+    other = factories.session(title_vi="Phiên của sự kiện khác")
+    moderator_client(client, event)
+    response = client.get("/moderate/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Giao thông thông minh" in html
+    assert "Phiên của sự kiện khác" not in html
+    assert other.event.name_vi not in html
+
+
+def test_moderator_index_session_switch_redirects(client, summit):
+    event, hall, live, later = summit
+    moderator_client(client, event)
+    response = client.get(f"/moderate/?session={later.pk}")
+    assert response.status_code == 302
+    assert response["Location"] == f"/moderate/sessions/{later.pk}/"
+
+
+def test_moderator_console_renders_for_moderator(client, summit):
+    event, hall, live, later = summit
+    moderator_client(client, event)
+    response = client.get(f"/moderate/sessions/{live.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="col-incoming"' in html
+    assert "csrftoken" in response.cookies
+
+
+@pytest.mark.parametrize("page", ["phone", "display", "moderator"])
+def test_pages_have_no_inline_scripts_and_stay_under_50kb(client, summit, page):
+    event, hall, live, later = summit
+    moderator_client(client, event)
+    url = {
+        "phone": f"/e/{event.slug}/?session={live.pk}",
+        "display": f"/display/{hall.pk}/",
+        "moderator": f"/moderate/sessions/{live.pk}/",
+    }[page]
+    parsed = parse(client.get(url))
+    sources = [s["attrs"]["src"] for s in parsed.scripts if "src" in s["attrs"]]
+    data_blocks = [s for s in parsed.scripts if s["attrs"].get("type") == "application/json"]
+    assert len(sources) == 2
+    assert len(data_blocks) == 1
+    assert all(
+        ("src" in s["attrs"]) != (s["attrs"].get("type") == "application/json")
+        for s in parsed.scripts
+    )
+    assert all(s["code"].strip() == "" for s in parsed.scripts if "src" in s["attrs"])
+    assert gzipped_size(sources + parsed.styles) < 50 * 1024
