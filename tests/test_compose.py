@@ -1,0 +1,164 @@
+"""docker-compose.yml, deploy/nginx.conf and the Dockerfile: the production shape holds
+together, and every environment variable it sets is one that config/settings.py reads."""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "docker-compose.yml"
+APP_IMAGE = "hoithao-live:latest"
+APP_SERVICES = {"migrate", "app1", "app2"}
+
+ENV_READ = re.compile(
+    r"""(?:os\.environ\.get|os\.getenv|env_bool|env_int|env_list)\(\s*["']([A-Z0-9_]+)["']"""
+)
+
+COMPOSE_ENV = {
+    "SECRET_KEY": "a-long-random-secret-key-for-the-compose-test-0123456789",
+    "ALLOWED_HOSTS": "summit.example.org",
+    "POSTGRES_PASSWORD": "pw",
+}
+
+
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def settings_env_names() -> set[str]:
+    return set(ENV_READ.findall((ROOT / "config" / "settings.py").read_text()))
+
+
+def app_services(config: dict) -> dict:
+    return {
+        name: service
+        for name, service in config["services"].items()
+        if "build" in service or service.get("image") == APP_IMAGE
+    }
+
+
+def test_settings_env_scan_finds_the_known_names():
+    names = settings_env_names()
+
+    assert {
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "DJANGO_DEBUG",
+        "CSRF_TRUSTED_ORIGINS",
+        "TRUSTED_PROXIES",
+        "STATIC_ROOT",
+        "SECURE_SSL_REDIRECT",
+    } <= names
+
+
+def test_compose_app_env_names_all_read_by_settings():
+    config = compose()
+    read = settings_env_names()
+
+    services = app_services(config)
+
+    assert set(services) == APP_SERVICES
+    for name, service in services.items():
+        env = service["environment"]
+        assert isinstance(env, dict), name
+        assert set(env) - read == set(), name
+        assert env["DJANGO_DEBUG"] == "0"
+        assert env["REDIS_URL"] == "redis://redis:6379/0"
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["DATABASE_URL"].endswith("@db:5432/${POSTGRES_DB:-hoithao}")
+        assert env["STATIC_ROOT"] == "/srv/static"
+        assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")
+        assert env["ALLOWED_HOSTS"].startswith("${ALLOWED_HOSTS:?")
+
+
+def test_compose_shape_two_replicas_behind_nginx():
+    config = compose()
+    services = config["services"]
+
+    assert config["version"] == "3.8"
+    assert set(services) == {"db", "redis", "migrate", "app1", "app2", "nginx"}
+    assert services["db"]["image"].startswith("postgres:")
+    assert services["redis"]["image"].startswith("redis:")
+    assert services["app1"]["build"] == services["app2"]["build"] == "."
+    for replica in ("app1", "app2"):
+        assert services[replica]["depends_on"] == {
+            "db": {"condition": "service_healthy"},
+            "redis": {"condition": "service_healthy"},
+            "migrate": {"condition": "service_completed_successfully"},
+        }
+    nginx = services["nginx"]
+    assert nginx["depends_on"] == ["app1", "app2"]
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in nginx["volumes"]
+    # nginx serves the files the migrate service collected, from the same volume.
+    assert "static:/srv/static:ro" in nginx["volumes"]
+    assert "static:/srv/static" in services["migrate"]["volumes"]
+    assert set(config["volumes"]) == {"pgdata", "static"}
+
+
+def test_compose_trusted_proxies_default_is_the_backend_subnet():
+    config = compose()
+
+    subnet = config["networks"]["backend"]["ipam"]["config"][0]["subnet"]
+
+    assert app_services(config)["app1"]["environment"]["TRUSTED_PROXIES"] == (
+        "${TRUSTED_PROXIES:-" + subnet + "}"
+    )
+    assert all(s["networks"] == ["backend"] for s in config["services"].values())
+
+
+def test_nginx_conf_proxies_websockets_and_forwards_client_headers():
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+
+    assert "server app1:8000" in conf and "server app2:8000" in conf
+    assert conf.count("proxy_set_header Upgrade $http_upgrade;") == 2
+    assert conf.count("proxy_set_header Connection $connection_upgrade;") == 2
+    assert conf.count("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;") == 2
+    assert conf.count("proxy_set_header X-Forwarded-Proto $forwarded_proto;") == 2
+    assert conf.count("proxy_set_header Host $host;") == 2
+    assert "location /static/ {\n            alias /srv/static/;" in conf
+    assert "location /ws/ {" in conf
+
+
+def test_dockerfile_builds_the_app_with_daphne():
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+
+    assert lines[2] == "FROM python:3.11-slim"
+    assert "RUN pip install . \\" in lines
+    assert "RUN DJANGO_DEBUG=1 python manage.py collectstatic --noinput -v 0" in lines
+    assert lines[-1] == 'CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]'
+
+
+def test_compose_config_validates_with_docker_compose():
+    """The file parses here always; with Debian's docker-compose (1.29) installed, its own
+    validation must pass too, and a missing secret must stop it."""
+    config = compose()
+    assert set(config) == {"version", "x-app", "services", "networks", "volumes"}
+
+    binary = shutil.which("docker-compose")
+    if binary is not None:
+        base = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
+        ok = subprocess.run(
+            [binary, "-f", str(COMPOSE), "config", "-q"],
+            env={**base, **COMPOSE_ENV},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert (ok.returncode, ok.stderr) == (0, "")
+
+        without_secret = {k: v for k, v in COMPOSE_ENV.items() if k != "SECRET_KEY"}
+        missing = subprocess.run(
+            [binary, "-f", str(COMPOSE), "config", "-q"],
+            env={**base, **without_secret},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert missing.returncode == 1
+        assert "set SECRET_KEY to a long random string" in missing.stderr
