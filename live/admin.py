@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from live.models import Event, EventMembership, Hall, Session, Speaker
 
@@ -61,6 +62,9 @@ class SessionAdmin(admin.ModelAdmin):
     filter_horizontal = ("speakers",)
     date_hierarchy = "starts_at"
     readonly_fields = ("version", "updated_at")
+    # A livestream link typed without a scheme is https (Django 6's default; saying it now
+    # also silences Django 5.2's RemovedInDjango60Warning on every form build).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(EventMembership)
