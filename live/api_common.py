@@ -138,23 +138,29 @@ def client_ip(request) -> str:
 def count_request(scope: str, ident: str) -> tuple[bool, float]:
     """One request of `ident` against the rate of `scope`: (allowed, seconds to wait).
 
-    A fixed-window counter in the Django cache (Redis in production). DRF's
-    SimpleRateThrottle keeps a list of every request time per caller and rewrites it on each
-    request: thousands of entries for a hall behind one NAT address, and lost updates under
-    concurrency. Here one atomic `incr` counts the window. The rate is read from settings
-    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope] on every request."""
+    A counter in the Django cache (Redis in production) for a window that opens with the
+    caller's first request and lasts the rate's period. DRF's SimpleRateThrottle keeps a list
+    of every request time per caller and rewrites it on each request: thousands of entries for
+    a hall behind one NAT address, and lost updates under concurrency. Here one atomic `incr`
+    counts. The rate is read from settings REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope] on
+    every request."""
     number, period = api_settings.DEFAULT_THROTTLE_RATES[scope].split("/")
     limit, seconds = int(number), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+    key = f"throttle:{scope}:{ident}"
     now = time.time()
-    window = int(now // seconds)
-    key = f"throttle:{scope}:{ident}:{window}"
-    django_cache.add(key, 0, timeout=seconds + 1)
+    if django_cache.add(key, 1, timeout=seconds):
+        django_cache.set(f"{key}:start", now, timeout=seconds)
+        return limit >= 1, 0.0
     try:
         count = django_cache.incr(key)
-    except ValueError:  # expired between add and incr
-        django_cache.add(key, 1, timeout=seconds + 1)
+    except ValueError:  # the window closed between add and incr
+        django_cache.add(key, 1, timeout=seconds)
+        django_cache.set(f"{key}:start", now, timeout=seconds)
         count = 1
-    return count <= limit, max(1.0, (window + 1) * seconds - now)
+    if count <= limit:
+        return True, 0.0
+    start = django_cache.get(f"{key}:start", now)
+    return False, max(1.0, start + seconds - now)
 
 
 class IPThrottle(BaseThrottle):
