@@ -153,7 +153,9 @@ def _display_strings() -> dict[str, str]:
 
 def _qr_svg(url: str) -> str:
     """The join QR code as inline SVG markup (segno output: no user text inside)."""
-    return segno.make(url, error="m").svg_inline(scale=8, border=2, dark="#000", light="#fff")
+    return segno.make(url, error="m").svg_inline(
+        scale=8, border=2, dark="#000", light="#fff", omitsize=True
+    )
 
 
 def display_page(request: HttpRequest, hall_id: int) -> HttpResponse:
@@ -200,7 +202,7 @@ def _moderator_strings() -> dict[str, str]:
         "reject": _("Reject"),
         "pin": _("Pin"),
         "unpin": _("Unpin"),
-        "answer": _("Answered"),
+        "answer": _("Mark answered"),
         "archive": _("Archive"),
         "restore": _("Restore"),
         "edit": _("Edit"),

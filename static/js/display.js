@@ -49,13 +49,17 @@
       badge.textContent = "";
       badge.className = "d-badge";
       $("d-title").textContent = S.no_session;
+      $("d-title-alt").textContent = "";
       $("d-speakers").textContent = "";
       tick();
       return;
     }
     badge.textContent = badgeText(s);
     badge.className = "d-badge s-" + s.status;
-    $("d-title").textContent = Live.pick(s.title, cfg.lang);
+    var title = Live.pick(s.title, cfg.lang);
+    var other = Live.pick(s.title, cfg.lang === "en" ? "vi" : "en");
+    $("d-title").textContent = title;
+    $("d-title-alt").textContent = other !== title ? other : "";
     $("d-speakers").textContent = (s.speakers || [])
       .map(function (p) {
         return p.organisation ? p.name + " (" + p.organisation + ")" : p.name;
@@ -95,6 +99,16 @@
       })
     );
     $("d-empty").hidden = top.length > 0 || !!pinned;
+    fit();
+  }
+
+  /** Drop the questions that would be cut off at the bottom: whole cards or none. */
+  function fit() {
+    var list = $("d-list");
+    var bottom = list.getBoundingClientRect().bottom;
+    while (list.lastChild && list.lastChild.getBoundingClientRect().bottom > bottom + 1) {
+      list.removeChild(list.lastChild);
+    }
   }
 
   function pad(n) {
@@ -138,4 +152,5 @@
   renderSession();
   socket.start();
   window.setInterval(tick, 1000);
+  window.addEventListener("resize", renderQuestions);
 })();

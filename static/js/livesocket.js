@@ -207,6 +207,7 @@
     this.session = null;
     this.event = null;
     this.hall = null;
+    this.presence = null;
     this.questions = new Map();
   }
 
@@ -218,6 +219,7 @@
     if ("session" in data) this.session = data.session;
     if (data.event) this.event = data.event;
     if (data.hall) this.hall = data.hall;
+    if (data.presence) this.presence = data.presence;
   };
 
   /** Apply one stream message; returns false for a type this store does not know. */
@@ -253,6 +255,9 @@
         }, this);
         return true;
       }
+      case "presence.updated":
+        this.presence = data.presence || null;
+        return true;
       default:
         return false;
     }

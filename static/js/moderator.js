@@ -230,6 +230,12 @@
     $("c-questions").textContent = total;
     $("c-pending").textContent = pending;
     $("c-votes").textContent = votes;
+    var presence = store.presence;
+    if (presence) {
+      $("c-phones").textContent = presence.phones || 0;
+      $("c-displays").textContent = presence.displays || 0;
+    }
+    $("c-phones-box").hidden = $("c-displays-box").hidden = !presence;
   }
 
   function renderSession() {
@@ -409,19 +415,8 @@
   document.addEventListener("keydown", onKey);
 
   function onFrame(type, data) {
-    if (type === "presence.updated") {
-      var phones = data.audience !== undefined ? data.audience : data.phones;
-      if (typeof phones === "number") {
-        $("c-phones").textContent = phones;
-        $("c-phones-box").hidden = false;
-      }
-      if (typeof data.displays === "number") {
-        $("c-displays").textContent = data.displays;
-        $("c-displays-box").hidden = false;
-      }
-      return;
-    }
     if (!store.apply(type, data)) return;
+    if (type === "presence.updated") return renderCounters();
     if (type === "snapshot" || type === "session.updated") renderSession();
     render();
   }

@@ -1,0 +1,264 @@
+"""The three screens in a real browser against a real Daphne: phone -> moderator -> hall display,
+a display surviving its server's restart, hostile text shown literally, the 360 px phone, and
+the README's screenshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from qa import services
+from qa.models import Question
+from tests import factories
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("realtime_keys"),
+]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+HOSTILE = "<img src=x onerror=alert(1)> Làm thế nào để giảm ùn tắc giao thông ở Hà Nội?"
+
+
+@pytest.fixture
+def summit():
+    event = factories.event(
+        slug="smart-city-2023",
+        name_vi="Hội nghị Thượng đỉnh Thành phố thông minh 2023",
+        name_en="Smart City Summit 2023",
+        join_code="HN2023",
+    )
+    hall = factories.hall(event, name_vi="Hội trường A", name_en="Hall A")
+    session = factories.session(
+        hall,
+        title_vi="Giao thông thông minh cho Hà Nội",
+        title_en="Smart mobility for Hanoi",
+        starts_at=timezone.now() - dt.timedelta(minutes=20),
+    )
+    session.speakers.add(
+        factories.speaker(event, name="TS. Nguyễn Thị Lan", organisation="Sở GTVT Hà Nội")
+    )
+    moderator = factories.moderator(event)
+    return event, hall, session, moderator
+
+
+def phone_url(event, session) -> str:
+    return f"/e/{event.slug}/?session={session.pk}"
+
+
+def ask(page, text: str) -> None:
+    page.fill("#q-text", text)
+    page.click("#q-send")
+
+
+def test_question_travels_phone_to_moderator_to_display(screens_server, page_for, summit):
+    event, hall, session, moderator = summit
+    server = screens_server()
+    phone = page_for(360, 740, base_url=server.url)
+    console = page_for(1440, 900, base_url=server.url, user=moderator)
+    display = page_for(1920, 1080, base_url=server.url)
+    console.goto(f"/moderate/sessions/{session.pk}/")
+    display.goto(f"/display/{hall.pk}/")
+    phone.goto(phone_url(event, session))
+    expect(console.locator("#m-conn")).to_have_class("conn conn-connected small")
+    expect(display.locator("#d-title")).to_have_text("Giao thông thông minh cho Hà Nội")
+
+    ask(phone, "Khi nào có tàu điện ngầm tuyến số 3?")
+    card = console.locator("#col-incoming .m-card .m-text")
+    expect(card).to_have_text("Khi nào có tàu điện ngầm tuyến số 3?")
+    expect(phone.locator("#mine-list .badge")).to_have_text("Đang chờ duyệt")
+
+    console.keyboard.press("j")
+    console.keyboard.press("a")
+    expect(display.locator("#d-list .d-q-text")).to_have_text(
+        "Khi nào có tàu điện ngầm tuyến số 3?", timeout=1000
+    )
+    expect(console.locator("#col-screen .m-card .m-text")).to_have_text(
+        "Khi nào có tàu điện ngầm tuyến số 3?"
+    )
+    expect(phone.locator("#public-list .q-text")).to_have_text(
+        "Khi nào có tàu điện ngầm tuyến số 3?"
+    )
+
+    console.keyboard.press("p")
+    expect(display.locator("#d-pinned-text")).to_have_text(
+        "Khi nào có tàu điện ngầm tuyến số 3?", timeout=1000
+    )
+    expect(display.locator("#d-pinned")).to_be_visible()
+    expect(display.locator("#d-list li")).to_have_count(0)
+    question = Question.objects.get(session=session)
+    assert (question.status, question.pinned) == ("approved", True)
+    assert [p.errors for p in (phone, console, display)] == [[], [], []]
+
+
+def test_display_survives_server_restart_without_reload(screens_server, page_for, summit):
+    event, hall, session, moderator = summit
+    first = factories.question(session, text="Câu hỏi trước khi mất kết nối", status="approved")
+    waiting = factories.question(session, text="Câu hỏi được duyệt khi máy chủ tắt")
+    server = screens_server()
+    display = page_for(1280, 720, base_url=server.url)
+    display.goto(f"/display/{hall.pk}/")
+    expect(display.locator("#d-list .d-q-text")).to_have_text([first.text])
+    display.evaluate("window.__loadMarker = 'loaded-once'")
+    expect(display.locator("#d-conn")).to_be_hidden()
+
+    port = server.port
+    server.kill()
+    expect(display.locator("#d-conn")).to_be_visible(timeout=20000)
+    services.question_approve(question_id=waiting.pk, actor=moderator)
+    screens_server(port)
+
+    expect(display.locator("#d-conn")).to_be_hidden(timeout=30000)
+    expect(display.locator("#d-list .d-q-text")).to_have_text(
+        sorted([first.text, waiting.text], key=lambda t: t != first.text)
+    )
+    assert display.evaluate("window.__loadMarker") == "loaded-once"
+    assert display.errors == []
+
+
+def test_hostile_text_shows_literally_on_every_screen(screens_server, page_for, summit):
+    event, hall, session, moderator = summit
+    server = screens_server()
+    phone = page_for(360, 740, base_url=server.url)
+    console = page_for(1440, 900, base_url=server.url, user=moderator)
+    display = page_for(1280, 720, base_url=server.url)
+    console.goto(f"/moderate/sessions/{session.pk}/")
+    display.goto(f"/display/{hall.pk}/")
+    phone.goto(phone_url(event, session))
+
+    ask(phone, HOSTILE)
+    expect(console.locator("#col-incoming .m-text")).to_have_count(1)
+    console.keyboard.press("j")
+    console.keyboard.press("a")
+    expect(display.locator("#d-list .d-q-text")).to_have_count(1)
+    expect(phone.locator("#public-list .q-text")).to_have_count(1)
+
+    texts = [
+        phone.locator("#public-list .q-text").text_content(),
+        phone.locator("#mine-list .q-text").text_content(),
+        console.locator("#col-screen .m-text").text_content(),
+        display.locator("#d-list .d-q-text").text_content(),
+    ]
+    assert texts == [HOSTILE] * 4
+    for page in (phone, console, display):
+        assert page.locator("main img").count() == 0
+        assert page.dialogs == []
+        assert page.errors == []
+
+
+def test_phone_page_fits_360px_with_44px_targets(screens_server, page_for, summit):
+    event, hall, session, moderator = summit
+    factories.question(
+        session, text="Ù" * 500, status="approved", author_name="Một cái tên rất dài " * 4
+    )
+    server = screens_server()
+    phone = page_for(360, 740, base_url=server.url)
+    phone.goto(phone_url(event, session))
+    expect(phone.locator("#conn")).to_have_class("conn conn-connected")
+    expect(phone.locator("#public-list .q")).to_have_count(1)
+
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    small = phone.evaluate(
+        """() => Array.from(document.querySelectorAll('button, a, input[type=text], textarea'))
+            .filter(n => n.offsetParent !== null && !n.classList.contains('skip-link'))
+            .map(n => [n.id || n.textContent.trim(), n.getBoundingClientRect().height])
+            .filter(([, h]) => h < 44)"""
+    )
+    assert small == []
+    phone.goto(f"/e/{event.slug}/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_phone_queues_question_offline_and_sends_it_once(screens_server, page_for, summit):
+    event, hall, session, moderator = summit
+    server = screens_server()
+    phone = page_for(360, 740, base_url=server.url)
+    phone.goto(phone_url(event, session))
+    expect(phone.locator("#conn")).to_have_class("conn conn-connected")
+    expect(phone.locator("#mine-empty")).to_be_visible()
+
+    phone.context.set_offline(True)
+    ask(phone, "Câu hỏi gửi khi mất sóng Wi-Fi")
+    expect(phone.locator("#ask-status")).to_have_text(
+        "Bạn đang mất mạng. Câu hỏi đã được lưu và sẽ tự động gửi khi có mạng."
+    )
+    expect(phone.locator("#mine-list .q-queued .q-text")).to_have_text(
+        "Câu hỏi gửi khi mất sóng Wi-Fi"
+    )
+    outbox = phone.evaluate(f"JSON.parse(localStorage.getItem('hoithao.outbox.{event.slug}'))")
+    assert [item["text"] for item in outbox] == ["Câu hỏi gửi khi mất sóng Wi-Fi"]
+
+    phone.context.set_offline(False)
+    expect(phone.locator("#mine-list .badge")).to_have_text("Đang chờ duyệt", timeout=15000)
+    assert phone.evaluate(f"localStorage.getItem('hoithao.outbox.{event.slug}')") == "[]"
+    questions = list(Question.objects.filter(session=session).values_list("text", "client_id"))
+    assert questions == [("Câu hỏi gửi khi mất sóng Wi-Fi", outbox[0]["client_id"])]
+
+
+def test_screenshots_of_the_three_screens(screens_server, page_for, summit):
+    event, hall, session, moderator = summit
+    session.speakers.add(factories.speaker(event, name="Ông Trần Minh Đức", organisation="Viettel"))
+    pinned = factories.question(
+        session,
+        text="Hà Nội có kế hoạch gì để kết nối dữ liệu giao thông thời gian thực giữa các quận?",
+        author_name="Minh Anh",
+        status="approved",
+    )
+    texts = [
+        ("Bao giờ thẻ vé điện tử dùng chung cho xe buýt và tàu điện?", "Hoàng Nam"),
+        ("How will the city protect personal data from traffic cameras?", "Sarah"),
+        ("Làm thế nào để giảm ùn tắc giao thông ở Hà Nội vào giờ cao điểm?", ""),
+        ("Có ứng dụng nào báo chỗ đỗ xe trống theo thời gian thực không?", "Thu Trang"),
+    ]
+    voters = [factories.participant(event)[0] for _ in range(12)]
+    approved = []
+    for i, (text, author) in enumerate(texts):
+        q = factories.question(
+            session, text=text, author_name=author, anonymous=not author, status="approved"
+        )
+        approved.append(q)
+        for voter in voters[: 9 - 2 * i]:
+            services.vote_cast(question_id=q.pk, participant=voter)
+    for voter in voters[:5]:
+        services.vote_cast(question_id=pinned.pk, participant=voter)
+    services.question_pin(question_id=pinned.pk, actor=moderator)
+    factories.question(
+        session, text="Xin hỏi diễn giả về chi phí triển khai camera AI?", author_name="Quang"
+    )
+    factories.question(session, text="Is there a live stream for remote attendees?")
+    answered = factories.question(session, text="Phiên này có phát lại không?", status="approved")
+    services.question_answer(question_id=answered.pk, actor=moderator)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    server = screens_server()
+    display = page_for(1920, 1080, base_url=server.url)
+    display.goto(f"/display/{hall.pk}/")
+    expect(display.locator("#d-list .d-q-text").first).to_have_text(texts[0][0])
+    expect(display.locator("#d-pinned-text")).to_have_text(pinned.text)
+    expect(display.locator("#d-conn")).to_be_hidden()
+    display.screenshot(path=str(SCREENSHOTS / "display.png"))
+
+    phone = page_for(360, 740, base_url=server.url)
+    phone.goto(phone_url(event, session))
+    expect(phone.locator("#public-list .q")).to_have_count(6)
+    phone.click("#public-list .q:nth-child(2) .vote")
+    expect(phone.locator("#public-list .q:nth-child(2) .vote")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    phone.fill("#q-text", "Thành phố có hỗ trợ doanh nghiệp khởi nghiệp")
+    phone.screenshot(path=str(SCREENSHOTS / "phone.png"), full_page=True)
+
+    console = page_for(1440, 900, base_url=server.url, user=moderator, language="en")
+    console.goto(f"/moderate/sessions/{session.pk}/")
+    expect(console.locator("#col-incoming .m-card")).to_have_count(2)
+    console.keyboard.press("j")
+    console.screenshot(path=str(SCREENSHOTS / "moderator.png"))
+
+    for name in ("display.png", "phone.png", "moderator.png"):
+        assert (SCREENSHOTS / name).stat().st_size > 10_000
+    assert [p.errors for p in (phone, console, display)] == [[], [], []]
