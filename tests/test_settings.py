@@ -3,6 +3,7 @@ environment it names (the test process's own settings are tests/settings.py)."""
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -185,3 +186,16 @@ def test_settings_languages_vietnamese_default_and_english():
     assert settings.LANGUAGE_CODE == "vi"
     assert [code for code, _name in settings.LANGUAGES] == ["vi", "en"]
     assert "django.middleware.locale.LocaleMiddleware" in settings.MIDDLEWARE
+
+
+def test_readme_documents_every_env_name_settings_read():
+    source = (ROOT / "config" / "settings.py").read_text()
+    names = set(
+        re.findall(
+            r"""(?:os\.environ\.get|env_bool|env_int|env_list)\(\s*["']([A-Z0-9_]+)["']""", source
+        )
+    )
+    readme = (ROOT / "README.md").read_text()
+
+    assert len(names) >= 20
+    assert {name for name in names if f"| `{name}` |" not in readme} == set()
