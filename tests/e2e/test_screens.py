@@ -5,6 +5,7 @@ the README's screenshots."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -262,3 +263,88 @@ def test_screenshots_of_the_three_screens(screens_server, page_for, summit):
     for name in ("display.png", "phone.png", "moderator.png"):
         assert (SCREENSHOTS / name).stat().st_size > 10_000
     assert [p.errors for p in (phone, console, display)] == [[], [], []]
+
+
+def test_display_countdown_follows_server_clock_not_device_clock(screens_server, page_for, summit):
+    event, hall, session, moderator = summit
+    session.ends_at = timezone.now() + dt.timedelta(minutes=30)
+    session.save(update_fields=["ends_at"])
+    server = screens_server()
+    display = page_for(1280, 720, base_url=server.url)
+    # The display's own clock runs two hours fast; the countdown must not care.
+    display.add_init_script("(() => { const n = Date.now; Date.now = () => n() + 7200000; })()")
+    display.goto(f"/display/{hall.pk}/")
+    expect(display.locator("#d-countdown")).to_have_text(re.compile(r"^Kết thúc sau (29|30):\d\d$"))
+    offset = display.evaluate("window.hoithaoSocket.offset")
+    assert -7_205_000 < offset < -7_195_000
+
+
+def test_socket_resyncs_after_a_gap(screens_server, page_for, summit):
+    event, hall, session, moderator = summit
+    shown = factories.question(session, text="Câu hỏi có thật", status="approved")
+    server = screens_server()
+    phone = page_for(360, 740, base_url=server.url)
+    phone.goto(phone_url(event, session))
+    expect(phone.locator("#public-list .q-text")).to_have_text([shown.text])
+    before = phone.evaluate("window.hoithaoSocket.position")
+
+    # A frame two positions ahead: one was lost. It must not be applied; a snapshot replaces.
+    ghost = dict(
+        id=987654,
+        text="Ma",
+        status="approved",
+        pinned=False,
+        votes=0,
+        version=1,
+        created_at="2023-01-01",
+    )
+    waiting = phone.evaluate(
+        """([pos, ghost]) => {
+            const s = window.hoithaoSocket;
+            s._receive({seq: pos.seq + 2, epoch: pos.epoch, type: "question.updated", data: ghost});
+            return s.awaitingSnapshot;
+        }""",
+        [before, ghost],
+    )
+    assert waiting is True
+    phone.wait_for_function("window.hoithaoSocket.awaitingSnapshot === false")
+    expect(phone.locator("#public-list .q-text")).to_have_text([shown.text])
+    assert phone.evaluate("window.hoithaoSocket.position") == before
+
+
+def test_moderator_conflict_is_explained_and_card_refreshed(screens_server, page_for, summit):
+    event, hall, session, moderator = summit
+    question = factories.question(session, text="Câu hỏi hai người cùng duyệt")
+    other = factories.moderator(event)
+    server = screens_server()
+    console = page_for(1440, 900, base_url=server.url, user=moderator, language="en")
+    console.goto(f"/moderate/sessions/{session.pk}/")
+    expect(console.locator("#col-incoming .m-text")).to_have_text([question.text])
+    # This console misses the other moderator's change (its socket is stopped), so it acts
+    # on a stale version.
+    console.evaluate("window.hoithaoSocket.stop()")
+    services.question_reject(question_id=question.pk, actor=other)
+
+    console.keyboard.press("j")
+    console.keyboard.press("a")
+    expect(console.locator("#m-flash")).to_have_text(
+        "Another moderator changed this question a moment ago. The card now shows its current "
+        "state; check it and try again if still needed."
+    )
+    expect(console.locator("#col-done .m-text")).to_have_text([question.text])
+    expect(console.locator("#col-done .badge").first).to_have_text("Rejected")
+    question.refresh_from_db()
+    assert question.status == "rejected"
+
+
+def test_phone_switches_to_english_in_one_tap(screens_server, page_for, summit):
+    event, hall, session, moderator = summit
+    server = screens_server()
+    phone = page_for(360, 740, base_url=server.url)
+    phone.goto(phone_url(event, session))
+    expect(phone.locator("#ask-title")).to_have_text("Đặt câu hỏi")
+    phone.click("text=English")
+    expect(phone.locator("#ask-title")).to_have_text("Ask a question")
+    expect(phone.locator("#session-title")).to_have_text("Smart mobility for Hanoi")
+    expect(phone.locator("html")).to_have_attribute("lang", "en")
+    assert phone.url.endswith(phone_url(event, session))
