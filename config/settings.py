@@ -88,7 +88,21 @@ TEMPLATES = [
 # Database: SQLite file by default, PostgreSQL (psycopg 3) when DATABASE_URL is set.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # 0 by default: under Daphne every request runs in a thread of its own (asgiref's
+    # ThreadSensitiveContext), so a kept connection is never reused, only piles up; 50 phones
+    # joining at once exhausted PostgreSQL's 100 connections with 60 (bench/, issue 6).
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))
+    }
+    # DATABASE_POOL_SIZE=n (PostgreSQL, needs psycopg-pool): a bounded pool per process, so a
+    # storm of requests waits for a connection instead of opening one each.
+    if env_int("DATABASE_POOL_SIZE", 0) > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 2,
+            "max_size": env_int("DATABASE_POOL_SIZE", 0),
+            "timeout": 30,
+        }
 else:
     DATABASES = {
         "default": {
@@ -149,6 +163,8 @@ REALTIME = {
     "CLOCK_SECONDS": env_int("REALTIME_CLOCK_SECONDS", 30),
     "PRESENCE_SECONDS": env_int("REALTIME_PRESENCE_SECONDS", 3),
     "MAX_FRAME_BYTES": 4096,
+    # Bytes waiting in the server's buffer for one socket before that client counts as too slow.
+    "MAX_BACKLOG_BYTES": env_int("REALTIME_MAX_BACKLOG_BYTES", 1 << 20),
 }
 
 AUTH_PASSWORD_VALIDATORS = [

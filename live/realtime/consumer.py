@@ -20,12 +20,9 @@ from django.conf import settings
 from live.realtime import envelope
 from live.realtime.backend import Position
 from live.realtime.hub import get_hub
-from live.realtime.transport import backlog_probe, send_eagerly
+from live.realtime.transport import backlog_probe, send_eagerly, unwrap_send
 
 log = logging.getLogger(__name__)
-
-# Past this many bytes waiting in the kernel-side buffer of one socket, the client is too slow.
-MAX_BACKLOG_BYTES = 1 << 20
 
 
 class Denied(Exception):
@@ -55,6 +52,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self._tasks: set[asyncio.Task] = set()
         self._queue_limit = settings.REALTIME["SOCKET_QUEUE"]
         self._max_frame = settings.REALTIME["MAX_FRAME_BYTES"]
+        self._max_backlog = settings.REALTIME["MAX_BACKLOG_BYTES"]
         # An accepted socket can carry a close code (4401, 4403); a refused handshake cannot.
         await self.accept()
         try:
@@ -64,7 +62,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
             return
         self.stream = stream
         self.hub = get_hub()
-        self._backlog = backlog_probe(self.base_send)
+        self._send_frame = unwrap_send(self.base_send)
+        self._backlog = backlog_probe(self._send_frame)
         await self.hub.join(self, stream)
         resume = self._resume_position_from_query()
         if resume is not None:
@@ -164,7 +163,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     def _write(self, frame: str) -> None:
         if self.closed:
             return
-        if self._backlog is not None and self._backlog() > MAX_BACKLOG_BYTES:
+        if self._backlog is not None and self._backlog() > self._max_backlog:
             self._too_slow()
             return
         if self._sending:
@@ -173,7 +172,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 return
             self._outbox.append(frame)
             return
-        pending = send_eagerly(self.base_send({"type": "websocket.send", "text": frame}))
+        pending = send_eagerly(self._send_frame({"type": "websocket.send", "text": frame}))
         if pending is not None:
             self._sending = True
             self._spawn(self._drain(pending))
@@ -182,7 +181,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         try:
             await pending
             while self._outbox and not self.closed:
-                await self.base_send({"type": "websocket.send", "text": self._outbox.popleft()})
+                await self._send_frame({"type": "websocket.send", "text": self._outbox.popleft()})
         finally:
             self._sending = False
 

@@ -41,6 +41,17 @@ async def _finish(coro: Coroutine[Any, Any, Any], yielded: Any) -> None:
             return
 
 
+def unwrap_send(send: Callable) -> Callable:
+    """The server's own `send` under Channels' session wrapper, which only acts on HTTP
+    responses: websocket frames can skip that extra coroutine per socket and message."""
+    for _ in range(5):
+        inner = getattr(getattr(send, "__self__", None), "real_send", None)
+        if inner is None:
+            return send
+        send = inner
+    return send
+
+
 def backlog_probe(send: Callable) -> Callable[[], int] | None:
     """Daphne passes each application `partial(server.handle_reply, protocol)`; the protocol's
     Twisted transport buffers what the socket has not taken yet. None for other servers."""
