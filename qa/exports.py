@@ -114,8 +114,11 @@ class CSVExportRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         response = (renderer_context or {}).get("response")
-        if response is not None and response.status_code >= 400:
-            response["Content-Type"] = "application/json"
+        failed = response is not None and response.status_code >= 400
+        if failed or not isinstance(data, dict) or "questions" not in data:
+            # An error, or OPTIONS metadata: not an export.
+            if response is not None:
+                response["Content-Type"] = "application/json"
             return json.dumps(data, ensure_ascii=False).encode("utf-8")
         return export_csv(data)
 
