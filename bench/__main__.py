@@ -1,0 +1,302 @@
+"""`python -m bench [options]`: start the stack, run the scenarios, print one table, write
+bench/results/<date>.json and <date>.png. `python -m bench --smoke` is the 50-client
+version the test suite runs (tests/e2e/test_bench_smoke.py)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+from bench import report, scenarios
+from bench.ctl import Ctl
+from bench.loadgen import Fleet
+from bench.stack import ROOT, Stack, raise_fd_limit
+
+ALL = ("fanout", "layers", "storms")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument(
+        "--smoke", action="store_true", help="50 clients, short windows (the test suite's run)"
+    )
+    p.add_argument("--scenarios", default=",".join(ALL), help=f"comma list of {', '.join(ALL)}")
+    p.add_argument("--daphne", type=int, default=2, help="Daphne processes (default 2)")
+    p.add_argument("--workers", type=int, default=4, help="load generator processes (default 4)")
+    p.add_argument(
+        "--n", type=int, default=2000, help="clients of the headline fan-out (default 2000)"
+    )
+    p.add_argument("--scale", default="1000,2000,4000,8000", help="N of the scale series")
+    p.add_argument("--broadcasts", type=int, default=50, help="approvals per fan-out point")
+    p.add_argument("--interval", type=float, default=0.2, help="seconds between approvals")
+    p.add_argument("--layers", default="pubsub,redis,memory", help="channel layers to compare")
+    p.add_argument("--layer-n", type=int, default=1000, help="clients in the layer comparison")
+    p.add_argument("--phones", type=int, default=2000, help="phones of the join and vote storms")
+    p.add_argument(
+        "--join-window", type=float, default=15.0, help="seconds over which phones arrive"
+    )
+    p.add_argument("--vote-window", type=float, default=10.0)
+    p.add_argument("--askers", type=int, default=500)
+    p.add_argument("--ask-window", type=float, default=10.0)
+    p.add_argument(
+        "--redis-url", default=None, help="use this Redis (default: a throwaway redis-server)"
+    )
+    p.add_argument(
+        "--database-url",
+        default=None,
+        help="default postgres://postgres@127.0.0.1:5432/hoithao_bench",
+    )
+    p.add_argument("--drop-database", action="store_true", help="drop the database at the end")
+    p.add_argument(
+        "--out", default=str(ROOT / "bench" / "results"), help="where the JSON and PNG go"
+    )
+    p.add_argument(
+        "--log-dir", default=None, help="keep the servers' logs here (default: a temp dir, removed)"
+    )
+    p.add_argument(
+        "--budget", type=float, default=840.0, help="seconds; later phases are skipped past it"
+    )
+    args = p.parse_args(argv)
+    if args.smoke:
+        args.workers = 2
+        args.n = 50
+        args.scale = "50"
+        args.broadcasts = 5
+        args.layers = "memory"
+        args.layer_n = 50
+        args.phones = 50
+        args.join_window = 1.0
+        args.vote_window = 1.0
+        args.askers = 20
+        args.ask_window = 1.0
+        args.budget = 55.0
+    return args
+
+
+def machine() -> dict:
+    import channels
+    import channels_redis
+    import daphne
+    import django
+    import psutil
+    import redis
+    import websockets
+
+    return {
+        "nproc": psutil.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "cpu": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "django": django.__version__,
+        "channels": channels.__version__,
+        "channels_redis": channels_redis.__version__,
+        "daphne": daphne.__version__,
+        "redis_py": redis.__version__,
+        "websockets": websockets.__version__,
+        "load_average": [round(x, 2) for x in psutil.getloadavg()],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    wanted = set(args.scenarios.split(","))
+    started = time.monotonic()
+    deadline = started + args.budget
+    fd_limit = raise_fd_limit()
+
+    def log(message: str) -> None:
+        print(f"[{time.monotonic() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    results: dict = {
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "argv": sys.argv[1:] if argv is None else argv,
+        "machine": machine(),
+        "fd_limit": fd_limit,
+        "config": {k: v for k, v in vars(args).items() if k not in ("redis_url", "database_url")},
+    }
+    fleet = None
+    with Stack(
+        redis_url=args.redis_url,
+        database_url=args.database_url,
+        keep_database=not args.drop_database,
+        log_dir=Path(args.log_dir) if args.log_dir else None,
+    ) as stack:
+        results["redis"] = "throwaway redis-server" if stack.redis_pid else "given"
+        results["database"] = "postgresql" if stack._is_postgres() else "sqlite"
+        ctl = Ctl(stack)
+        try:
+            ns = [int(x) for x in args.scale.split(",") if x]
+            if args.n not in ns and "fanout" in wanted:
+                ns = sorted({*ns, args.n})
+            data = ctl.call(
+                "setup", name="fanout", moderation="pre", pending=args.broadcasts * (len(ns) + 1)
+            )
+            results["api"] = data["api"]
+            log(f"API present: {data['api']}")
+            daphnes = stack.start_daphne(args.daphne)
+            baseline_proc = stack.start_baseline()
+            ports = [p.port for p in daphnes]
+            warm_up(
+                [f"http://127.0.0.1:{p}" for p in ports],
+                ctl.call("setup", name="warmup", moderation="pre"),
+            )
+            results["pids"] = {
+                "daphne": [p.pid for p in daphnes],
+                "baseline": baseline_proc.pid,
+                "redis": stack.redis_pid,
+            }
+            fleet = Fleet(args.workers)
+            results["pids"]["loadgen"] = fleet.pids
+            settle = 10.0 if args.smoke else 15.0
+            concurrency = 50 if args.smoke else 100
+
+            if "fanout" in wanted:
+                trigger = (
+                    scenarios.ApiApprove(ports, data["token"])
+                    if data["api"]["approve"]
+                    else scenarios.ServiceApprove(ctl, "mod-fanout")
+                )
+                results["trigger"] = trigger.via
+                ours = scenarios.Target(
+                    "ours",
+                    "ours",
+                    [f"ws://127.0.0.1:{p}/ws/sessions/{data['session_id']}/" for p in ports],
+                    trigger,
+                    [p.pid for p in daphnes],
+                )
+                base_trigger = scenarios.BaselineTrigger(baseline_proc.port)
+                baseline = scenarios.Target(
+                    "baseline",
+                    "baseline",
+                    [f"ws://127.0.0.1:{baseline_proc.port}/"],
+                    base_trigger,
+                    [baseline_proc.pid],
+                )
+                try:
+                    results["scale"] = scenarios.scale_series(
+                        fleet,
+                        ours,
+                        baseline,
+                        ns=ns,
+                        pending=list(data["pending"]),
+                        broadcasts=args.broadcasts,
+                        interval=args.interval,
+                        settle=settle,
+                        concurrency=concurrency,
+                        deadline=started + 0.6 * args.budget,
+                        log=log,
+                    )
+                finally:
+                    trigger.close()
+                    base_trigger.close()
+                    fleet.close_group("ours")
+                    fleet.close_group("baseline")
+
+            if "layers" in wanted:
+                results["layers"] = scenarios.layer_comparison(
+                    stack,
+                    fleet,
+                    layers=[x for x in args.layers.split(",") if x],
+                    n=args.layer_n,
+                    broadcasts=args.broadcasts,
+                    interval=args.interval,
+                    settle=settle,
+                    concurrency=concurrency,
+                    deadline=started + 0.75 * args.budget,
+                    daphne=args.daphne,
+                    log=log,
+                )
+
+            if "storms" in wanted:
+                results["storms"] = run_storms(args, ctl, fleet, ports, deadline, log)
+        except Exception as exc:
+            results["error"] = f"{type(exc).__name__}: {exc}"
+            log(f"run failed: {results['error']}")
+            raise
+        finally:
+            if fleet is not None:
+                fleet.close()
+            ctl.close()
+            results["seconds"] = round(time.monotonic() - started, 1)
+            out = Path(args.out)
+            out.mkdir(parents=True, exist_ok=True)
+            stem = "smoke" if args.smoke else dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H%M")
+            json_path = out / f"{stem}.json"
+            json_path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+            png_path = report.plot(results, out / f"{stem}.png")
+            print(report.table(results))
+            log(f"wrote {json_path}" + (f" and {png_path}" if png_path else ""))
+    return 0
+
+
+def run_storms(args, ctl: Ctl, fleet: Fleet, ports: list[int], deadline: float, log) -> dict:
+    storm = ctl.call("setup", name="storm", moderation="pre", approved=5)
+    missing = [k for k in ("join", "vote", "questions") if not storm["api"][k]]
+    if missing:
+        log(f"storms skipped: the API has no {', '.join(missing)} endpoint yet")
+        return {"skipped": f"API endpoints missing: {missing}"}
+    if time.monotonic() > deadline:
+        return {"skipped": "time budget spent"}
+    http = [f"http://127.0.0.1:{p}" for p in ports]
+    ws = [f"ws://127.0.0.1:{p}/ws/sessions/{storm['session_id']}/" for p in ports]
+    out = {}
+    try:
+        log(f"join storm: {args.phones} phones over {args.join_window}s")
+        out["join"] = scenarios.join_storm(
+            fleet, http=http, ws=ws, slug=storm["slug"], phones=args.phones, window=args.join_window
+        )
+        log(
+            f"join storm: p99 {out['join']['to_snapshot_ms']['p99']} ms, failures {out['join']['failures']}"
+        )
+        joined = out["join"]["joined"]
+        log(f"vote storm: {joined} phones x 5 questions over {args.vote_window}s")
+        out["vote"] = scenarios.vote_storm(
+            fleet,
+            ctl,
+            session_id=storm["session_id"],
+            question_ids=storm["approved"],
+            phones=joined,
+            window=args.vote_window,
+            settle=15.0,
+        )
+        log(
+            f"vote storm: db exact {out['vote']['db_exact']}, clients exact "
+            f"{out['vote']['clients_exact']}/{out['vote']['clients']}, staleness p99 "
+            f"{out['vote']['staleness_ms']['p99']} ms"
+        )
+        log(f"question storm: {args.askers} phones x 2 over {args.ask_window}s")
+        out["question"] = scenarios.question_storm(
+            fleet,
+            ctl,
+            session_id=storm["session_id"],
+            askers=min(args.askers, joined),
+            window=args.ask_window,
+            already=5,
+        )
+        log(
+            f"question storm: stored {out['question']['stored']}, p99 {out['question']['response_ms']['p99']} ms"
+        )
+    finally:
+        fleet.close_group("phones")
+    return out
+
+
+def warm_up(http: list[str], data: dict) -> None:
+    """A started Daphne loads the URL conf and the API modules on its first requests; a hall
+    of phones meets a server that has been up for hours. Warm each process on another event."""
+    import httpx
+
+    with httpx.Client(timeout=30.0) as client:
+        for base in http:
+            for _ in range(3):
+                client.post(f"{base}/api/v1/events/{data['slug']}/join/", json={})
+                client.get(f"{base}/api/v1/sessions/{data['session_id']}/questions/")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""A Django process the harness talks to over stdin/stdout (one JSON object per line): it
+creates the benchmark's data through the ORM, reads the database for the checks, and can
+approve a question through `qa.services` when the HTTP API is not there.
+
+Run by the harness as `python -m bench.ctl` with the stack's environment; stdout carries
+only the protocol (Django's logging goes to stderr)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+
+
+def _setup():
+    import django
+
+    django.setup()
+
+
+def cmd_setup(args: dict) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.urls import Resolver404, resolve
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from bench.frames import QUESTION_TEXT
+    from live.enums import EventRole
+    from live.models import Event, EventMembership, Hall, Session
+    from qa.models import Participant, Question
+
+    name = args["name"]
+    event = Event.objects.create(
+        slug=f"bench-{name}",
+        name_vi=f"Hội nghị đo tải {name}",
+        name_en=f"Benchmark summit {name}",
+        starts_on=dt.date.today(),
+        ends_on=dt.date.today() + dt.timedelta(days=1),
+    )
+    hall = Hall.objects.create(
+        event=event, name_vi="Hội trường A", name_en="Hall A", slug=f"hall-{name}"
+    )
+    now = timezone.now()
+    session = Session.objects.create(
+        event=event,
+        hall=hall,
+        title_vi="Phiên toàn thể: Thành phố thông minh",
+        title_en="Plenary: the smart city",
+        starts_at=now - dt.timedelta(minutes=5),
+        ends_at=now + dt.timedelta(hours=3),
+        status="qa",
+        qa_open=True,
+        moderation=args.get("moderation", "pre"),
+    )
+    user = get_user_model().objects.create_user(username=f"mod-{name}", password="bench-Secret-123")
+    EventMembership.objects.create(event=event, user=user, role=EventRole.MODERATOR)
+    token = Token.objects.create(user=user)
+    _, token_hash = Participant.new_token()
+    author = Participant.objects.create(
+        event=event, token_hash=token_hash, display_name="Nguyễn Thị Lan"
+    )
+
+    def make(status: str, count: int) -> list[int]:
+        rows = [
+            Question(
+                session=session,
+                participant=author,
+                text=QUESTION_TEXT,
+                author_name=author.display_name,
+                status=status,
+            )
+            for _ in range(count)
+        ]
+        return [q.pk for q in Question.objects.bulk_create(rows)]
+
+    pending = make("pending", args.get("pending", 0))
+    approved = make("approved", args.get("approved", 0))
+    api = {}
+    for key, path in {
+        "approve": "/api/v1/questions/1/approve/",
+        "join": f"/api/v1/events/{event.slug}/join/",
+        "vote": "/api/v1/questions/1/vote/",
+        "questions": f"/api/v1/sessions/{session.pk}/questions/",
+    }.items():
+        try:
+            resolve(path)
+            api[key] = True
+        except Resolver404:
+            api[key] = False
+    return {
+        "event_id": event.pk,
+        "slug": event.slug,
+        "hall_id": hall.pk,
+        "session_id": session.pk,
+        "token": token.key,
+        "pending": pending,
+        "approved": approved,
+        "api": api,
+    }
+
+
+_moderators: dict[int, object] = {}
+
+
+def cmd_approve(args: dict) -> dict:
+    """The trigger when the HTTP API is missing: the service call the API view would make."""
+    from django.contrib.auth import get_user_model
+
+    from qa.services import question_approve
+
+    user_id = args["user"]
+    if user_id not in _moderators:
+        _moderators[user_id] = get_user_model().objects.get(username=user_id)
+    started = time.time()
+    question = question_approve(question_id=args["question_id"], actor=_moderators[user_id])
+    return {"t0": started, "t1": time.time(), "status": question.status}
+
+
+def cmd_counts(args: dict) -> dict:
+    from django.db.models import Count
+
+    from qa.models import Question, Vote
+
+    session_id = args["session_id"]
+    ids = args.get("question_ids", [])
+    stored = Question.objects.filter(session_id=session_id).count()
+    by_client = (
+        Question.objects.filter(session_id=session_id, client_id__isnull=False)
+        .values("participant_id", "client_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    vote_count = dict(Question.objects.filter(pk__in=ids).values_list("id", "vote_count"))
+    vote_rows = dict(
+        Vote.objects.filter(question_id__in=ids)
+        .values("question_id")
+        .annotate(n=Count("id"))
+        .values_list("question_id", "n")
+    )
+    return {
+        "stored": stored,
+        "with_client_id": Question.objects.filter(
+            session_id=session_id, client_id__isnull=False
+        ).count(),
+        "duplicated_client_ids": by_client,
+        "vote_count": {str(k): v for k, v in vote_count.items()},
+        "vote_rows": {str(k): vote_rows.get(k, 0) for k in ids},
+    }
+
+
+class Ctl:
+    """The harness's end of the conversation."""
+
+    def __init__(self, stack, timeout: float = 120.0):
+        import subprocess
+
+        from bench.stack import PY, ROOT
+
+        self.log = (stack.log_dir / "ctl.log").open("w")
+        self.proc = subprocess.Popen(
+            [PY, "-m", "bench.ctl"],
+            cwd=ROOT,
+            env=stack.env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            bufsize=1,
+        )
+        self.timeout = timeout
+        self._read()
+
+    def _read(self) -> dict:
+        import select
+
+        ready, _, _ = select.select([self.proc.stdout], [], [], self.timeout)
+        line = self.proc.stdout.readline() if ready else ""
+        if not line:
+            raise RuntimeError(
+                f"bench.ctl did not answer (exit code {self.proc.poll()}); see ctl.log"
+            )
+        return json.loads(line)
+
+    def call(self, cmd: str, **args) -> dict:
+        self.proc.stdin.write(json.dumps({"cmd": cmd, "args": args}) + "\n")
+        self.proc.stdin.flush()
+        reply = self._read()
+        if not reply.get("ok", False):
+            raise RuntimeError(f"bench.ctl {cmd}: {reply.get('error')}")
+        return reply["result"]
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=10)
+            except Exception:
+                self.proc.kill()
+        self.log.close()
+
+
+COMMANDS = {"setup": cmd_setup, "approve": cmd_approve, "counts": cmd_counts}
+
+
+def main() -> None:
+    # The protocol gets its own copy of stdout; everything else printed goes to stderr.
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    sys.stdout = sys.stderr
+    _setup()
+    out.write(json.dumps({"ready": True}) + "\n")
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            reply = {"ok": True, "result": COMMANDS[request["cmd"]](request.get("args", {}))}
+        except Exception as exc:
+            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        out.write(json.dumps(reply) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,523 @@
+"""The load generator: simulated phones in several worker processes, so the load fits.
+
+Each worker runs one asyncio loop holding thousands of WebSocket clients. A client is a
+plain `asyncio.Protocol` around websockets' Sans-I/O `ClientProtocol` (no task and no queue
+per socket, so the generator costs as little CPU as it can). It stamps every chunk the kernel
+hands it with `time.time()` before parsing, checks seq continuity per frame, and remembers
+when each question first arrived. HTTP (join, vote, ask) goes through httpx.
+
+The harness drives the workers through `Fleet` (one pipe per worker, one command at a time).
+Every wait is bounded in time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import multiprocessing as mp
+import random
+import time
+import traceback
+from collections import Counter
+from urllib.parse import urlparse
+
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.uri import parse_uri
+
+# ---------------------------------------------------------------------------------------------
+# One simulated client
+# ---------------------------------------------------------------------------------------------
+
+
+class Client(asyncio.Protocol):
+    def __init__(self, url: str, received: Counter, vote_tallies: dict):
+        loop = asyncio.get_running_loop()
+        self.url = url
+        self.proto = ClientProtocol(parse_uri(url), max_size=None)
+        self.transport: asyncio.Transport | None = None
+        self.ready: asyncio.Future = loop.create_future()  # the first frame (snapshot) arrived
+        self.lost: asyncio.Future = loop.create_future()
+        self.received = received  # the worker's count of first arrivals per question id
+        self.vote_tallies = vote_tallies  # the worker's seq -> votes of every votes.updated
+        self.epoch: str | None = None
+        self.seq = -1
+        self.frames = 0
+        self.gaps = 0
+        self.dups = 0
+        self.epoch_changes = 0
+        self.bad_frames = 0
+        self.snapshot_at: float | None = None
+        self.close_code: int | None = None
+        self.marks: dict[int, float] = {}  # question id -> first question.updated
+        self.votes: dict[int, int] = {}  # question id -> tally this client holds
+        self.vote_frames: dict[int, float] = {}  # seq of a votes.updated -> when it arrived
+
+    # asyncio.Protocol
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.proto.send_request(self.proto.connect())
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        proto = self.proto
+        proto.receive_data(data)
+        for event in proto.events_received():
+            if isinstance(event, Frame):
+                if event.opcode is Opcode.TEXT and event.fin:
+                    self._on_text(event.data, now)
+                elif event.opcode is Opcode.CLOSE:
+                    self.close_code = proto.close_code
+                elif event.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
+                    self.bad_frames += 1
+            elif proto.handshake_exc is not None and not self.ready.done():
+                self.ready.set_exception(ConnectionError(f"handshake: {proto.handshake_exc}"))
+        self._flush()
+
+    def eof_received(self):
+        self.proto.receive_eof()
+        self._flush()
+        return None
+
+    def connection_lost(self, exc) -> None:
+        if not self.ready.done():
+            self.ready.set_exception(
+                ConnectionError(f"closed before the snapshot ({self.close_code})")
+            )
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    def _flush(self) -> None:
+        for data in self.proto.data_to_send():
+            if data:
+                self.transport.write(data)
+            elif self.transport.can_write_eof():
+                self.transport.write_eof()
+
+    # frames
+    def _on_text(self, data: bytes, now: float) -> None:
+        message = json.loads(data)
+        self.frames += 1
+        seq = message.get("seq")
+        if seq is None:
+            return  # pong or error: outside the stream
+        kind = message["type"]
+        if kind == "snapshot":
+            if self.epoch is not None:
+                self.epoch_changes += 1  # a recovery snapshot
+            self.epoch, self.seq, self.snapshot_at = message["epoch"], seq, now
+            for question in message["data"].get("questions", ()):
+                self.votes[question["id"]] = question.get("votes", 0)
+            if not self.ready.done():
+                self.ready.set_result(now)
+            return
+        if message["epoch"] != self.epoch:
+            self.epoch_changes += 1
+            self.epoch = message["epoch"]
+        elif seq <= self.seq:
+            self.dups += 1
+            return
+        elif seq != self.seq + 1:
+            self.gaps += 1
+        self.seq = seq
+        if kind == "question.updated":
+            question_id = message["data"]["id"]
+            if question_id not in self.marks:
+                self.marks[question_id] = now
+                self.received[question_id] += 1
+        elif kind == "votes.updated":
+            votes = message["data"]["votes"]
+            for key, count in votes.items():
+                self.votes[int(key)] = count
+            self.vote_frames[seq] = now
+            self.vote_tallies.setdefault(seq, votes)
+
+    def close(self) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        with contextlib.suppress(Exception):
+            self.proto.send_close(1000)
+            self._flush()
+
+
+async def open_client(url: str, received: Counter, tallies: dict, timeout: float) -> Client:
+    """Connected and holding its snapshot, or an exception."""
+    loop = asyncio.get_running_loop()
+    parsed = urlparse(url)
+    client = Client(url, received, tallies)
+    try:
+        await asyncio.wait_for(
+            loop.create_connection(lambda: client, parsed.hostname, parsed.port), timeout
+        )
+        await asyncio.wait_for(asyncio.shield(client.ready), timeout)
+    except BaseException:
+        if client.transport is not None:
+            client.transport.abort()
+        raise
+    return client
+
+
+def _error_name(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:80]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# A worker process
+# ---------------------------------------------------------------------------------------------
+
+
+class Worker:
+    def __init__(self, conn, index: int):
+        self.conn = conn
+        self.index = index
+        self.groups: dict[str, list[Client]] = {}
+        self.phones: dict[str, list[dict]] = {}
+        self.received: dict[str, Counter] = {}  # group -> question id -> first arrivals
+        self.tallies: dict[str, dict[int, dict]] = {}  # group -> seq -> votes.updated data
+        self._http = None
+
+    @property
+    def http(self):
+        import httpx
+
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                timeout=30.0,
+                limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
+            )
+        return self._http
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            request = await loop.run_in_executor(None, self.conn.recv)
+            if request["cmd"] == "exit":
+                break
+            try:
+                result = await getattr(self, f"cmd_{request['cmd']}")(**request["args"])
+                reply = {"ok": True, "result": result}
+            except Exception:
+                reply = {"ok": False, "error": traceback.format_exc(limit=5)}
+            self.conn.send(reply)
+        for clients in self.groups.values():
+            for client in clients:
+                if client.transport is not None:
+                    client.transport.abort()
+        if self._http is not None:
+            await self._http.aclose()
+
+    # ---- sockets ----------------------------------------------------------------------
+
+    async def cmd_connect(
+        self, group: str, urls: list[str], count: int, first: int, concurrency: int, timeout: float
+    ) -> dict:
+        """Open `count` clients, spread round-robin over `urls` by their global index."""
+        clients = self.groups.setdefault(group, [])
+        received = self.received.setdefault(group, Counter())
+        tallies = self.tallies.setdefault(group, {})
+        limit = asyncio.Semaphore(concurrency)
+        errors: Counter = Counter()
+        took: list[float] = []
+
+        async def one(i: int) -> None:
+            async with limit:
+                started = time.time()
+                try:
+                    client = await open_client(
+                        urls[(first + i) % len(urls)], received, tallies, timeout
+                    )
+                except Exception as exc:
+                    errors[_error_name(exc)] += 1
+                    return
+                clients.append(client)
+                took.append(client.snapshot_at - started)
+
+        await asyncio.gather(*(one(i) for i in range(count)))
+        return {
+            "ok": len(took),
+            "failed": sum(errors.values()),
+            "errors": dict(errors),
+            "took": took,
+        }
+
+    async def cmd_progress(self, group: str, question_ids: list[int]) -> dict:
+        clients = self.groups.get(group, [])
+        return {
+            "clients": len(clients),
+            "open": sum(1 for c in clients if not c.lost.done()),
+            "received": sum(self.received.get(group, Counter())[q] for q in question_ids),
+        }
+
+    async def cmd_report(
+        self, group: str, question_ids: list[int], expected_votes: dict | None = None
+    ) -> dict:
+        clients = self.groups.get(group, [])
+        times = {q: [] for q in question_ids}
+        for client in clients:
+            marks = client.marks
+            for q in question_ids:
+                t = marks.get(q)
+                if t is not None:
+                    times[q].append(t)
+        report = {
+            "clients": len(clients),
+            "closed": sum(1 for c in clients if c.lost.done()),
+            "close_codes": dict(Counter(c.close_code for c in clients if c.lost.done())),
+            "gaps": sum(c.gaps for c in clients),
+            "dups": sum(c.dups for c in clients),
+            "epoch_changes": sum(c.epoch_changes for c in clients),
+            "bad_frames": sum(c.bad_frames for c in clients),
+            "clients_with_gaps": sum(1 for c in clients if c.gaps or c.epoch_changes),
+            "times": {str(q): ts for q, ts in times.items()},
+        }
+        if expected_votes is not None:
+            expected = {int(k): v for k, v in expected_votes.items()}
+            wrong = [
+                {str(q): c.votes.get(q) for q in expected}
+                for c in clients
+                if any(c.votes.get(q) != v for q, v in expected.items())
+            ]
+            last_seen: dict[int, list] = {}
+            for client in clients:
+                for seq, t in client.vote_frames.items():
+                    entry = last_seen.setdefault(seq, [0, 0.0])
+                    entry[0] += 1
+                    entry[1] = max(entry[1], t)
+            report["votes_exact"] = len(clients) - len(wrong)
+            report["votes_wrong_sample"] = wrong[:3]
+            report["vote_frames"] = {
+                str(seq): {"clients": n, "last": t, "votes": self.tallies[group][seq]}
+                for seq, (n, t) in last_seen.items()
+            }
+        return report
+
+    async def cmd_close(self, group: str, timeout: float) -> dict:
+        clients = self.groups.pop(group, [])
+        for client in clients:
+            client.close()
+        pending = [c.lost for c in clients if not c.lost.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
+        aborted = 0
+        for client in clients:
+            if not client.lost.done() and client.transport is not None:
+                client.transport.abort()
+                aborted += 1
+        self.phones.pop(group, None)
+        self.received.pop(group, None)
+        self.tallies.pop(group, None)
+        return {"closed": len(clients), "aborted": aborted}
+
+    # ---- phones: HTTP + socket ----------------------------------------------------------
+
+    async def cmd_join(
+        self,
+        group: str,
+        http: list[str],
+        ws: list[str],
+        slug: str,
+        first: int,
+        offsets: list[float],
+        start_at: float,
+        timeout: float,
+    ) -> dict:
+        """Each phone, at start_at + its offset: POST join, open its socket, wait the snapshot."""
+        clients = self.groups.setdefault(group, [])
+        phones = self.phones.setdefault(group, [])
+        received = self.received.setdefault(group, Counter())
+        tallies = self.tallies.setdefault(group, {})
+        results = []
+
+        async def one(i: int, offset: float) -> None:
+            base, url = http[(first + i) % len(http)], ws[(first + i) % len(ws)]
+            await asyncio.sleep(max(0.0, start_at + offset - time.time()))
+            began = time.time()
+            row = {"began": began, "joined": None, "snapshot": None, "error": None}
+            try:
+                response = await self.http.post(f"{base}/api/v1/events/{slug}/join/", json={})
+                if response.status_code != 201:
+                    raise RuntimeError(f"join answered {response.status_code}")
+                token = response.json()["participant_token"]
+                row["joined"] = time.time()
+                client = await open_client(url, received, tallies, timeout)
+                row["snapshot"] = client.snapshot_at
+                clients.append(client)
+                phones.append({"token": token, "base": base, "client": client})
+            except Exception as exc:
+                row["error"] = _error_name(exc)
+            results.append(row)
+
+        await asyncio.gather(*(one(i, off) for i, off in enumerate(offsets)))
+        return {"rows": results}
+
+    async def cmd_vote(
+        self, group: str, question_ids: list[int], window: float, start_at: float, seed: int
+    ) -> dict:
+        """Every phone votes once on each question, at random moments within the window."""
+        rng = random.Random(seed)
+        rows = []
+
+        async def one(phone: dict, question_id: int, offset: float) -> None:
+            await asyncio.sleep(max(0.0, start_at + offset - time.time()))
+            began = time.time()
+            row = {"q": question_id, "status": None, "votes": None, "began": began, "done": None}
+            try:
+                response = await self.http.post(
+                    f"{phone['base']}/api/v1/questions/{question_id}/vote/",
+                    headers={"X-Participant-Token": phone["token"]},
+                )
+                row["status"] = response.status_code
+                if response.status_code in (200, 201):
+                    row["votes"] = response.json()["votes"]
+            except Exception as exc:
+                row["status"] = _error_name(exc)
+            row["done"] = time.time()
+            rows.append(row)
+
+        jobs = [
+            one(phone, q, rng.uniform(0, window))
+            for phone in self.phones.get(group, [])
+            for q in question_ids
+        ]
+        await asyncio.gather(*jobs)
+        return {"rows": rows}
+
+    async def cmd_ask(
+        self, group: str, count: int, session_id: int, window: float, start_at: float, seed: int
+    ) -> dict:
+        """The first `count` phones each send one question twice at once, same client_id: a
+        retry on bad Wi-Fi racing the original."""
+        rng = random.Random(seed)
+        rows = []
+
+        async def post(phone: dict, body: dict) -> dict:
+            began = time.time()
+            try:
+                response = await self.http.post(
+                    f"{phone['base']}/api/v1/sessions/{session_id}/questions/",
+                    headers={"X-Participant-Token": phone["token"]},
+                    json=body,
+                )
+                status = response.status_code
+                question_id = response.json().get("id") if status in (200, 201) else None
+            except Exception as exc:
+                status, question_id = _error_name(exc), None
+            return {"status": status, "id": question_id, "took": time.time() - began}
+
+        async def one(i: int, phone: dict, offset: float) -> None:
+            await asyncio.sleep(max(0.0, start_at + offset - time.time()))
+            body = {
+                "text": f"Câu hỏi số {self.index}-{i}: khi nào xe buýt điện chạy tuyến sân bay?",
+                "client_id": f"bench-{self.index}-{i}-{seed}",
+            }
+            first, second = await asyncio.gather(post(phone, body), post(phone, body))
+            rows.append({"first": first, "second": second})
+
+        phones = self.phones.get(group, [])[:count]
+        await asyncio.gather(*(one(i, p, rng.uniform(0, window)) for i, p in enumerate(phones)))
+        return {"rows": rows}
+
+
+def worker_main(conn, index: int) -> None:
+    from bench.stack import raise_fd_limit
+
+    raise_fd_limit()
+    asyncio.run(Worker(conn, index).run())
+
+
+# ---------------------------------------------------------------------------------------------
+# The harness's side
+# ---------------------------------------------------------------------------------------------
+
+
+class Fleet:
+    """N worker processes; `call` sends one command to each and waits (bounded) for all."""
+
+    def __init__(self, workers: int):
+        ctx = mp.get_context("spawn")
+        self.conns = []
+        self.procs = []
+        for i in range(workers):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(
+                target=worker_main, args=(child, i), daemon=True, name=f"loadgen-{i}"
+            )
+            proc.start()
+            self.conns.append(parent)
+            self.procs.append(proc)
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+    def split(self, count: int, first: int = 0) -> list[tuple[int, int]]:
+        """(first global index, count) per worker, as even as it gets."""
+        size, extra = divmod(count, len(self.conns))
+        out, at = [], first
+        for i in range(len(self.conns)):
+            n = size + (1 if i < extra else 0)
+            out.append((at, n))
+            at += n
+        return out
+
+    def call(self, cmd: str, args: list[dict] | dict, timeout: float) -> list[dict]:
+        if isinstance(args, dict):
+            args = [args] * len(self.conns)
+        for conn, a in zip(self.conns, args, strict=True):
+            conn.send({"cmd": cmd, "args": a})
+        deadline = time.monotonic() + timeout
+        replies = []
+        for conn in self.conns:
+            if not conn.poll(max(0.0, deadline - time.monotonic())):
+                raise TimeoutError(f"loadgen {cmd} did not finish within {timeout}s")
+            reply = conn.recv()
+            if not reply["ok"]:
+                raise RuntimeError(f"loadgen {cmd} failed:\n{reply['error']}")
+            replies.append(reply["result"])
+        return replies
+
+    def connect(
+        self,
+        group: str,
+        urls: list[str],
+        count: int,
+        *,
+        first: int = 0,
+        concurrency: int = 100,
+        timeout: float = 120.0,
+    ) -> dict:
+        args = [
+            {
+                "group": group,
+                "urls": urls,
+                "count": n,
+                "first": at,
+                "concurrency": concurrency,
+                "timeout": min(timeout, 60.0),
+            }
+            for at, n in self.split(count, first)
+        ]
+        replies = self.call("connect", args, timeout)
+        errors: Counter = Counter()
+        for r in replies:
+            errors.update(r["errors"])
+        return {
+            "ok": sum(r["ok"] for r in replies),
+            "failed": sum(r["failed"] for r in replies),
+            "errors": dict(errors),
+            "took": [t for r in replies for t in r["took"]],
+        }
+
+    def close_group(self, group: str, timeout: float = 30.0) -> None:
+        self.call("close", {"group": group, "timeout": timeout}, timeout + 10)
+
+    def close(self) -> None:
+        for conn in self.conns:
+            with contextlib.suppress(Exception):
+                conn.send({"cmd": "exit", "args": {}})
+        for proc in self.procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=5)

@@ -1,0 +1,210 @@
+"""One table for the terminal (and docs/performance.md), one PNG plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# The targets of issue 6.
+FANOUT_P99_MS = 200
+RATIO_GOAL = 3.0
+SCALE_P99_MS = 1000
+SCALE_GOAL_N = 8000
+JOIN_P99_MS = 2000
+STALENESS_P99_MS = 1000
+ASK_P99_MS = 500
+KB_PER_CLIENT = 40
+
+
+def _verdict(ok: bool | None) -> str:
+    return "-" if ok is None else ("met" if ok else "MISSED")
+
+
+def rows(results: dict) -> list[tuple[str, str, str, str]]:
+    """(scenario, measured, target, verdict)"""
+    out = []
+    scale = results.get("scale") or []
+    headline_n = results.get("config", {}).get("n", 2000)
+    head = next((p for p in scale if p["n"] == headline_n), None)
+    if head:
+        o, b = head["ours"], head["baseline"]
+        p99 = o["last_client_ms"]["p99"]
+        clean = o["lost"] == 0 and o["clients_with_gaps"] == 0
+        out.append(
+            (
+                f"fan-out N={head['n']}, {o['broadcasts']} approvals ({results.get('trigger')})",
+                f"p99 {p99} ms (p50 {o['last_client_ms']['p50']}), lost {o['lost']}, "
+                f"clients with seq gaps {o['clients_with_gaps']}",
+                f"p99 <= {FANOUT_P99_MS} ms, 0 lost, seq continuous",
+                _verdict(p99 is not None and p99 <= FANOUT_P99_MS and clean),
+            )
+        )
+        out.append(
+            (
+                f"baseline (websockets.broadcast) N={head['n']}",
+                f"p99 {b['last_client_ms']['p99']} ms (p50 {b['last_client_ms']['p50']}), lost {b['lost']}; "
+                f"ratio ours/baseline {head['ratio_p99']}x",
+                f"ratio <= {RATIO_GOAL}x",
+                _verdict(head["ratio_p99"] is not None and head["ratio_p99"] <= RATIO_GOAL),
+            )
+        )
+    if scale:
+        good = [
+            p["n"]
+            for p in scale
+            if p["ours"]["last_client_ms"]["p99"] is not None
+            and p["ours"]["last_client_ms"]["p99"] < SCALE_P99_MS
+            and p["ours"]["lost"] == 0
+        ]
+        series = ", ".join(
+            f"{p['n']}: {p['ours']['last_client_ms']['p99']} / {p['baseline']['last_client_ms']['p99']}"
+            for p in scale
+        )
+        out.append(
+            (
+                "scale: largest N with p99 < 1 s",
+                f"N = {max(good) if good else 'none'} (p99 ms ours / baseline: {series})",
+                f"N >= {SCALE_GOAL_N}",
+                _verdict(bool(good) and max(good) >= SCALE_GOAL_N),
+            )
+        )
+        last = scale[-1]
+        kb = last["ours_connect"]["kb_per_client"]
+        worst = max(kb.values()) if kb else None
+        out.append(
+            (
+                f"memory per client per Daphne (N={last['n']})",
+                f"{', '.join(f'{v} KB' for v in kb.values())}; baseline "
+                f"{', '.join(f'{v} KB' for v in last['baseline_connect']['kb_per_client'].values())}",
+                f"<= {KB_PER_CLIENT} KB",
+                _verdict(worst is not None and worst <= KB_PER_CLIENT),
+            )
+        )
+    for layer, r in (results.get("layers") or {}).items():
+        if "last_client_ms" in r:
+            measured = (
+                f"p99 {r['last_client_ms']['p99']} ms (p50 {r['last_client_ms']['p50']}), "
+                f"lost {r['lost']}, connect failures {r['connect']['failed']}"
+            )
+        else:
+            measured = r.get("error") or r.get("skipped", "")
+        out.append(
+            (
+                f"textbook consumer, {layer} layer, N={results['config']['layer_n']}",
+                measured,
+                "comparison",
+                "-",
+            )
+        )
+    storms = results.get("storms") or {}
+    if "skipped" in storms:
+        out.append(("storms", storms["skipped"], "", "-"))
+    if "join" in storms:
+        j = storms["join"]
+        p99 = j["to_snapshot_ms"]["p99"]
+        out.append(
+            (
+                f"join storm: {j['phones']} phones over {j['window_s']} s",
+                f"to snapshot p99 {p99} ms (p50 {j['to_snapshot_ms']['p50']}), failures {j['failures']}, "
+                f"all in after {j['all_done_after_s']} s",
+                f"p99 <= {JOIN_P99_MS} ms, 0 failures, within 20 s",
+                _verdict(
+                    p99 is not None
+                    and p99 <= JOIN_P99_MS
+                    and j["failures"] == 0
+                    and (j["all_done_after_s"] or 99) <= 20
+                ),
+            )
+        )
+    if "vote" in storms:
+        v = storms["vote"]
+        p99 = v["staleness_ms"]["p99"]
+        ok = (
+            v["db_exact"]
+            and v["clients_exact"] == v["clients"]
+            and v["votes_ok"] == v["votes_sent"]
+            and p99 is not None
+            and p99 <= STALENESS_P99_MS
+            and v["staleness_unresolved"] == 0
+        )
+        out.append(
+            (
+                f"vote storm: {v['phones']} phones x 5 questions",
+                f"{v['votes_ok']}/{v['votes_sent']} accepted, DB exact {v['db_exact']}, clients exact "
+                f"{v['clients_exact']}/{v['clients']}, staleness p99 {p99} ms, vote p99 {v['vote_http_ms']['p99']} ms",
+                f"exact everywhere, staleness p99 <= {STALENESS_P99_MS} ms",
+                _verdict(ok),
+            )
+        )
+    if "question" in storms:
+        q = storms["question"]
+        p99 = q["response_ms"]["p99"]
+        ok = (
+            q["stored"] == q["askers"]
+            and q["duplicated_client_ids"] == 0
+            and q["pairs_same_question"] == q["askers"]
+            and p99 is not None
+            and p99 <= ASK_P99_MS
+        )
+        out.append(
+            (
+                f"question storm: {q['askers']} phones x 2 (same client_id)",
+                f"stored {q['stored']}, same id in {q['pairs_same_question']} pairs, statuses {q['statuses']}, "
+                f"p99 {p99} ms",
+                f"exactly {q['askers']} stored, p99 <= {ASK_P99_MS} ms",
+                _verdict(ok),
+            )
+        )
+    return out
+
+
+def table(results: dict) -> str:
+    lines = ["| scenario | measured | target | verdict |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows(results)]
+    return "\n".join(lines)
+
+
+def plot(results: dict, path: Path) -> Path | None:
+    """p50 and p99 of the last-client latency against N, ours and the baseline."""
+    scale = results.get("scale") or []
+    if not scale:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ns = [p["n"] for p in scale]
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for key, label, colour in (
+        ("ours", "hub + Redis, Daphne x2", "tab:blue"),
+        ("baseline", "websockets.broadcast, 1 process", "tab:grey"),
+    ):
+        for pct, style in (("p99", "-"), ("p50", "--")):
+            ys = [p[key]["last_client_ms"][pct] for p in scale]
+            ax.plot(ns, ys, style, marker="o", color=colour, label=f"{label} {pct}")
+    for layer, r in (results.get("layers") or {}).items():
+        if "last_client_ms" in r and r["last_client_ms"]["p99"] is not None:
+            ax.plot(
+                [r["clients"]],
+                [r["last_client_ms"]["p99"]],
+                "x",
+                markersize=8,
+                label=f"textbook consumer, {layer} layer, p99",
+            )
+    ax.axhline(
+        FANOUT_P99_MS,
+        color="tab:red",
+        linewidth=0.8,
+        linestyle=":",
+        label="target 200 ms (N=2,000)",
+    )
+    ax.set_xlabel("clients (N)")
+    ax.set_ylabel("trigger -> last client (ms)")
+    ax.set_yscale("log")
+    ax.set_title(f"Fan-out latency to the last client, {results['machine']['nproc']} cores")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
