@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from live.errors import DomainError
 from live.selectors import user_can_moderate
@@ -67,6 +68,7 @@ def api_exception_handler(exc, context):
         for kind, extra in error_extras.items():
             if isinstance(exc, kind):
                 body.update(extra(exc))
+        set_rollback()
         return Response(body, status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
