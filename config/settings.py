@@ -92,15 +92,18 @@ if DATABASE_URL:
     # ThreadSensitiveContext), so a kept connection is never reused, only piles up; 50 phones
     # joining at once exhausted PostgreSQL's 100 connections with 60 (bench/, issue 6).
     DATABASES = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0)
+        )
     }
     # DATABASE_POOL_SIZE=n (PostgreSQL, needs psycopg-pool): a bounded pool per process, so a
     # storm of requests waits for a connection instead of opening one each.
-    if env_int("DATABASE_POOL_SIZE", 0) > 0:
+    DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 0)
+    if DATABASE_POOL_SIZE > 0 and DATABASES["default"]["ENGINE"].endswith("postgresql"):
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 2,
-            "max_size": env_int("DATABASE_POOL_SIZE", 0),
+            "max_size": DATABASE_POOL_SIZE,
             "timeout": 30,
         }
 else:

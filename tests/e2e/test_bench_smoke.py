@@ -1,0 +1,124 @@
+"""The benchmark harness, small: `python -m bench --smoke` starts its own Daphne processes
+(Redis-backed, with a fresh database), 50 clients in two load generator processes, and runs
+every scenario once: fan-out against the baseline, the textbook consumer, the join, vote and
+question storms. Latency depends on the machine and is not asserted; delivery is: nothing
+lost, seq continuous, every vote and question counted exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+N = 50
+APPROVALS = 5
+ASKERS = 20
+
+pytestmark = pytest.mark.e2e
+
+
+def _database_url(tmp_path: Path) -> str:
+    """PostgreSQL when the run has it (CI), in a database of the smoke run's own; else SQLite."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        parsed = urlparse(url)
+        name = f"{parsed.path.lstrip('/') or 'hoithao'}_bench_smoke_{os.getpid()}"
+        return urlunparse(parsed._replace(path=f"/{name}"))
+    return f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory) -> dict:
+    tmp_path = tmp_path_factory.mktemp("bench")
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")
+    }
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--smoke",
+            "--out",
+            str(tmp_path),
+            "--database-url",
+            _database_url(tmp_path),
+            "--drop-database",
+            "--redis-url",
+            os.environ["REDIS_URL"],
+            "--log-dir",
+            str(tmp_path / "logs"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    results = json.loads((tmp_path / "smoke.json").read_text())
+    results["_stdout"] = completed.stdout
+    results["_png"] = (tmp_path / "smoke.png").exists()
+    return results
+
+
+def test_bench_smoke_fanout_delivers_every_approval_in_seq_order(smoke):
+    assert smoke["trigger"] == "api"
+    [point] = smoke["scale"]
+    ours = point["ours"]
+    assert point["ours_connect"]["connected"] == N
+    assert point["ours_connect"]["failed"] == 0
+    assert (ours["clients"], ours["broadcasts"], ours["trigger_errors"]) == (N, APPROVALS, [])
+    assert (ours["lost"], ours["seq_gaps"], ours["seq_dups"], ours["epoch_changes"]) == (0, 0, 0, 0)
+    assert ours["every_client_ms"]["count"] == N * APPROVALS
+    assert ours["closed_by_server"] == 0
+
+
+def test_bench_smoke_baseline_and_textbook_deliver_everything(smoke):
+    baseline = smoke["scale"][0]["baseline"]
+    assert (baseline["clients"], baseline["lost"], baseline["seq_gaps"]) == (N, 0, 0)
+    textbook = smoke["layers"]["memory"]
+    assert (
+        textbook["clients"],
+        textbook["broadcasts"],
+        textbook["lost"],
+        textbook["seq_gaps"],
+    ) == (
+        N,
+        APPROVALS,
+        0,
+        0,
+    )
+
+
+def test_bench_smoke_join_storm_every_phone_gets_its_snapshot(smoke):
+    join = smoke["storms"]["join"]
+    assert (join["joined"], join["failures"], join["to_snapshot_ms"]["count"]) == (N, 0, N)
+
+
+def test_bench_smoke_vote_storm_counts_every_vote_exactly(smoke):
+    vote = smoke["storms"]["vote"]
+    assert (vote["votes_sent"], vote["votes_ok"]) == (N * 5, N * 5)
+    assert set(vote["db_vote_count"].values()) == {N}
+    assert set(vote["db_vote_rows"].values()) == {N}
+    assert (vote["clients"], vote["clients_exact"], vote["seq_gaps"]) == (N, N, 0)
+    assert vote["staleness_unresolved"] == 0
+
+
+def test_bench_smoke_question_storm_stores_each_question_once(smoke):
+    question = smoke["storms"]["question"]
+    assert question["stored"] == ASKERS
+    assert question["pairs_same_question"] == ASKERS
+    assert question["duplicated_client_ids"] == 0
+    assert question["statuses"] == {"201": ASKERS, "200": ASKERS}
+
+
+def test_bench_smoke_report_prints_the_table_and_plots(smoke):
+    assert smoke["_stdout"].startswith("| scenario | measured | target | verdict |")
+    assert smoke["_png"] is True
