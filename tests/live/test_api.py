@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.test import RequestFactory, override_settings
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from live.api_common import client_ip
 from live.representations import session_data
@@ -317,3 +318,18 @@ def test_schema_and_docs_served_offline():
     html = docs.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "cdn.jsdelivr" not in html
+
+
+def test_session_cookie_moderator_write_needs_csrf():
+    session = factories.session(qa_open=True)
+    moderator = factories.moderator(session.event)
+    client = APIClient(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(moderator)
+    url = f"/api/v1/sessions/{session.pk}/"
+    refused = client.patch(url, {"qa_open": False}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "auth.forbidden"
+    client.cookies["csrftoken"] = "k" * 32  # the console's CSRF cookie and header
+    accepted = client.patch(url, {"qa_open": False}, format="json", HTTP_X_CSRFTOKEN="k" * 32)
+    assert accepted.status_code == 200
+    assert accepted.json()["qa_open"] is False
