@@ -173,10 +173,11 @@ class SessionQuestionsView(APIView):
         parameters=[QuestionListQuerySerializer],
         responses={
             200: OpenApiResponse(
-                QuestionModerationSerializer(many=True),
+                QuestionPublicSerializer(many=True),
                 description="Public view (pinned first, then by votes, then oldest; answered "
-                "last) for everybody; moderation view (every status, oldest first, with the "
-                "last action) for moderators of the event; own view with `mine=1`.",
+                "last) for everybody; own view with `mine=1`; for moderators of the event, "
+                "every status, oldest first, each with the moderation fields of "
+                "`QuestionModeration` (original text, last action...).",
             ),
             **error_responses(400, 401, 403, 404),
         },
