@@ -9,6 +9,7 @@ import logging
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import transaction
 
 from live import selectors
 from live.models import Session
@@ -55,8 +56,7 @@ snapshots.register_base(streams.DISPLAY, _display_base)
 
 def display_streams_showing(session: Session) -> list[str]:
     """The hall display stream, if that hall currently shows this session."""
-    current = selectors.hall_current_session(hall_id=session.hall_id)
-    if current is not None and current.pk == session.pk:
+    if selectors.hall_current_session_id(hall_id=session.hall_id) == session.pk:
         return [streams.display_stream(session.hall_id)]
     return []
 
@@ -65,20 +65,15 @@ def publish_session_updated(session: Session) -> None:
     """After commit: the session's new state to its audience, its moderators and, if the hall
     shows it, the hall display; then let the display switch sessions if it must."""
     targets = [streams.session_stream(session.pk), streams.moderation_stream(session.pk)]
-    publish_on_commit(targets, envelope.SESSION_UPDATED, {"session": session_data(session)})
+    data = dumps({"session": session_data(session)})
+    publish_on_commit(targets, envelope.SESSION_UPDATED, data)
     hall_id = session.hall_id
 
     def after_commit() -> None:
-        if not refresh_hall_display(hall_id):
-            current = selectors.hall_current_session(hall_id=hall_id)
-            if current is not None and current.pk == session.pk:
-                publish_now(
-                    [streams.display_stream(hall_id)],
-                    envelope.SESSION_UPDATED,
-                    {"session": session_data(current)},
-                )
-
-    from django.db import transaction
+        if not refresh_hall_display(hall_id) and (
+            selectors.hall_current_session_id(hall_id=hall_id) == session.pk
+        ):
+            publish_now([streams.display_stream(hall_id)], envelope.SESSION_UPDATED, data)
 
     transaction.on_commit(after_commit, robust=True)
 
@@ -87,8 +82,8 @@ def refresh_hall_display(hall_id: int) -> bool:
     """Publish display.session_changed if the hall's current session is not the one its
     displays were last told about. The swap is atomic, so of many processes noticing the
     same change, exactly one publishes. Returns whether it published."""
-    current = selectors.hall_current_session(hall_id=hall_id)
-    marker = str(current.pk) if current else "-"
+    current = selectors.hall_current_session_id(hall_id=hall_id)
+    marker = str(current) if current else "-"
     if get_backend().swap(f"hall-current:{hall_id}", marker) == marker:
         return False
     stream = streams.display_stream(hall_id)

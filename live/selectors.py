@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.utils import timezone
 
 from live.enums import ACTIVE_SESSION_STATUSES, EventRole, SessionStatus
@@ -20,19 +20,25 @@ def sessions_with_people():
     )
 
 
-def hall_current_session(*, hall_id: int, now: datetime | None = None) -> Session | None:
-    """The session a hall display follows: the one live, in Q&A or on break (the latest to
-    start, if a moderator left two open); else the next scheduled one that has not ended."""
+def _hall_current(queryset, *, hall_id: int, now: datetime | None):
     now = now or timezone.now()
-    base = sessions_with_people().filter(hall_id=hall_id)
+    base = queryset.filter(hall_id=hall_id)
     active = base.filter(status__in=ACTIVE_SESSION_STATUSES).order_by("-starts_at", "-id").first()
     if active is not None:
         return active
-    return (
-        base.filter(status=SessionStatus.SCHEDULED, ends_at__gt=now)
-        .order_by("starts_at", "id")
-        .first()
-    )
+    upcoming = base.filter(status=SessionStatus.SCHEDULED, ends_at__gt=now)
+    return upcoming.order_by("starts_at", "id").first()
+
+
+def hall_current_session(*, hall_id: int, now: datetime | None = None) -> Session | None:
+    """The session a hall display follows: the one live, in Q&A or on break (the latest to
+    start, if a moderator left two open); else the next scheduled one that has not ended."""
+    return _hall_current(sessions_with_people(), hall_id=hall_id, now=now)
+
+
+def hall_current_session_id(*, hall_id: int, now: datetime | None = None) -> int | None:
+    """The same choice as hall_current_session, as an id, for the publishing path."""
+    return _hall_current(Session.objects.values_list("id", flat=True), hall_id=hall_id, now=now)
 
 
 def event_sessions_live_first(*, event: Event):
@@ -75,13 +81,5 @@ def halls_of(*, event: Event) -> list[Hall]:
     return list(event.halls.order_by("display_order", "id"))
 
 
-def session_query_for_stream():
-    return sessions_with_people()
-
-
 def hall_for_display(*, hall_id: int) -> Hall | None:
     return Hall.objects.select_related("event").filter(pk=hall_id).first()
-
-
-def q_active():
-    return Q(status__in=ACTIVE_SESSION_STATUSES)
