@@ -4,7 +4,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
-export DJANGO_SETTINGS_MODULE ?= config.settings
 
 .PHONY: run test lint format bench messages clean venv
 
@@ -28,7 +27,7 @@ venv-dev: $(VENV)/.installed-dev
 
 messages:
 	@command -v msgfmt >/dev/null 2>&1 || { echo "msgfmt (GNU gettext) is missing: sudo apt-get install gettext (Debian/Ubuntu) or brew install gettext (macOS)."; exit 1; }
-	@if [ -d locale ]; then $(PY) manage.py compilemessages --ignore=.venv -v 0; fi
+	@if [ -d locale ]; then DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v 0; fi
 
 run: export DJANGO_DEBUG ?= 1
 run: venv-run
