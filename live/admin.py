@@ -13,7 +13,16 @@ class HallInline(admin.TabularInline):
 class SessionInline(admin.TabularInline):
     model = Session
     extra = 0
-    fields = ("title_vi", "title_en", "hall", "starts_at", "ends_at", "status", "qa_open", "moderation")
+    fields = (
+        "title_vi",
+        "title_en",
+        "hall",
+        "starts_at",
+        "ends_at",
+        "status",
+        "qa_open",
+        "moderation",
+    )
     show_change_link = True
 
     def get_formset(self, request, obj=None, **kwargs):

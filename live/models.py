@@ -41,7 +41,10 @@ class Event(models.Model):
         _("time zone"), max_length=64, default="Asia/Ho_Chi_Minh", validators=[validate_timezone]
     )
     join_code = models.CharField(
-        _("join code"), max_length=12, unique=True, default=new_join_code,
+        _("join code"),
+        max_length=12,
+        unique=True,
+        default=new_join_code,
         help_text=_("Short code shown on the big screen; the phone page opens at /j/<code>."),
     )
 
@@ -148,7 +151,9 @@ class Session(models.Model):
         indexes = [models.Index(fields=["hall", "starts_at"])]
 
     def __str__(self) -> str:
-        local = timezone.localtime(self.starts_at, self.event.tz) if self.event_id else self.starts_at
+        local = (
+            timezone.localtime(self.starts_at, self.event.tz) if self.event_id else self.starts_at
+        )
         return f"{self.title_vi} ({local:%d/%m %H:%M})"
 
     @property

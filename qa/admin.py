@@ -18,8 +18,14 @@ class QuestionAdmin(admin.ModelAdmin):
     search_fields = ("text", "original_text", "author_name")
     # Status and pin change only through the moderation services (audit, broadcast).
     readonly_fields = (
-        "status", "pinned", "original_text", "vote_count", "version", "client_id",
-        "created_at", "updated_at",
+        "status",
+        "pinned",
+        "original_text",
+        "vote_count",
+        "version",
+        "client_id",
+        "created_at",
+        "updated_at",
     )
     raw_id_fields = ("participant", "merged_into", "session")
 
@@ -32,7 +38,15 @@ class VoteAdmin(admin.ModelAdmin):
 
 @admin.register(ModerationAction)
 class ModerationActionAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "actor", "action", "question", "from_state", "to_state", "session")
+    list_display = (
+        "created_at",
+        "actor",
+        "action",
+        "question",
+        "from_state",
+        "to_state",
+        "session",
+    )
     list_filter = ("action", "session__event")
     search_fields = ("question__text", "actor__username")
     raw_id_fields = ("question", "session")

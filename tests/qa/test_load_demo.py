@@ -11,7 +11,7 @@ from django.forms.models import model_to_dict
 from django.utils import translation
 
 from live.enums import EventRole, SessionStatus
-from live.management.commands.load_demo import DEMO, DEMO_SLUG, load
+from qa.management.commands.load_demo import DEMO, DEMO_SLUG, load
 from live.models import Event, EventMembership, Hall, Session, Speaker
 from qa.models import ModerationAction, Participant, Question, Vote
 from tests import factories
