@@ -210,6 +210,8 @@ REST_FRAMEWORK = {
         # A hall of 2,000 phones may share one NAT address; a script minting identities
         # from one address is still capped.
         "ip_join": os.environ.get("THROTTLE_IP_JOIN", "3000/hour"),
+        # ...and over a day: a whole summit day of re-joins, not a script's tens of thousands.
+        "ip_join_day": os.environ.get("THROTTLE_IP_JOIN_DAY", "10000/day"),
         # Moderator sign-in (POST /api/v1/auth/token/): password guessing.
         "ip_auth": os.environ.get("THROTTLE_IP_AUTH", "30/min"),
     },

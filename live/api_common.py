@@ -182,6 +182,10 @@ class IPJoinThrottle(IPThrottle):
     scope = "ip_join"
 
 
+class IPJoinDayThrottle(IPThrottle):
+    scope = "ip_join_day"
+
+
 class IPAuthThrottle(IPThrottle):
     scope = "ip_auth"
 

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from live.api_common import (
+    IPJoinDayThrottle,
     IPJoinThrottle,
     ModeratorCandidate,
     ensure_moderator,
@@ -131,7 +132,7 @@ class JoinView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [IPJoinThrottle]
+    throttle_classes = [IPJoinThrottle, IPJoinDayThrottle]
 
     @extend_schema(
         operation_id="event_join",

@@ -35,6 +35,7 @@ def test_throttle_rates_are_in_settings():
         "ip_question",
         "ip_vote",
         "ip_join",
+        "ip_join_day",
         "ip_auth",
     }
     assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["participant_question"] == "5/min"
@@ -136,6 +137,14 @@ def test_ip_join_default_rate_lets_a_hall_in_but_not_a_script():
     assert sum(allowed) == 3000
 
 
+def test_ip_join_day_rate_caps_a_slow_script(session):
+    url = f"/api/v1/events/{session.event.slug}/join/"
+    with rates(ip_join="100/hour", ip_join_day="2/day"):
+        responses = [anonymous().post(url) for _ in range(3)]
+    assert [r.status_code for r in responses] == [201, 201, 429]
+    assert 86390 <= int(responses[-1]["Retry-After"]) <= 86400
+
+
 def test_auth_token_throttle():
     with rates(ip_auth="2/min"):
         statuses = [
@@ -143,6 +152,12 @@ def test_auth_token_throttle():
             for _ in range(3)
         ]
     assert statuses == [400, 400, 429]
+
+
+def disconnect_redis_cache():
+    """Django's RedisCache.close() leaves the sockets open; close this thread's pools."""
+    for pool in caches["default"]._cache._pools.values():
+        pool.disconnect()
 
 
 def test_throttle_with_redis_cache_is_atomic_across_threads(session):
@@ -159,9 +174,12 @@ def test_throttle_with_redis_cache_is_atomic_across_threads(session):
         lock = threading.Lock()
 
         def hit():
-            allowed, _wait = count_request("ip_vote", "198.51.100.9")
-            with lock:
-                results.append(allowed)
+            try:
+                allowed, _wait = count_request("ip_vote", "198.51.100.9")
+                with lock:
+                    results.append(allowed)
+            finally:
+                disconnect_redis_cache()  # each thread has its own cache connection
 
         threads = [threading.Thread(target=hit) for _ in range(50)]
         for t in threads:
@@ -178,7 +196,7 @@ def test_throttle_with_redis_cache_is_atomic_across_threads(session):
                 for suffix in ("", ":start")
             ]
         )
-        caches["default"].close()
+        disconnect_redis_cache()
     assert sum(results) == 20
     assert len(results) == 50
     assert [r.status_code for r in responses] == [201, 201, 429]
