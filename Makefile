@@ -25,9 +25,16 @@ $(VENV)/.installed-run: pyproject.toml
 venv-run: $(VENV)/.installed-run
 venv-dev: $(VENV)/.installed-dev
 
+# Translations: GNU gettext's msgfmt when the system has it, else the same catalogues
+# compiled by polib (a dependency), so a machine with only Python and make still runs.
 messages:
-	@command -v msgfmt >/dev/null 2>&1 || { echo "msgfmt (GNU gettext) is missing: sudo apt-get install gettext (Debian/Ubuntu) or brew install gettext (macOS)."; exit 1; }
-	@if [ -d locale ]; then DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v 0; fi
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v 0; \
+	else \
+		echo "msgfmt (GNU gettext) not found; compiling translations with polib instead."; \
+		echo "To install gettext: sudo apt-get install gettext (Debian/Ubuntu) or brew install gettext (macOS)."; \
+		$(PY) -m live.i18n_compile; \
+	fi
 
 run: export DJANGO_DEBUG ?= 1
 run: venv-run
