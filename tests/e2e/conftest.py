@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.test import Client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +54,9 @@ def browser(monkeypatch):
             ) from exc
         yield browser
         browser.close()
+        # Connections opened while Playwright's loop ran belong to that async context; close
+        # them here, or the test database cannot be dropped at the end (PostgreSQL).
+        connections.close_all()
 
 
 @pytest.fixture(scope="session")
