@@ -41,6 +41,11 @@ def _display_base(hall_id: int) -> tuple[dict, dict]:
     if hall is None:
         raise LookupError(hall_id)
     session = selectors.hall_current_session(hall_id=hall_id)
+    # What this hall's displays are showing, so that the first session change is compared
+    # against it (and not announced as a switch when the session stays the same).
+    get_backend().set_if_absent(
+        _hall_marker_key(hall_id), _hall_marker(session.pk if session else None)
+    )
     data = {
         "event": event_data(hall.event),
         "hall": hall_data(hall),
@@ -78,13 +83,20 @@ def publish_session_updated(session: Session) -> None:
     transaction.on_commit(after_commit, robust=True)
 
 
+def _hall_marker_key(hall_id: int) -> str:
+    return f"hall-current:{hall_id}"
+
+
+def _hall_marker(session_id: int | None) -> str:
+    return str(session_id) if session_id else "-"
+
+
 def refresh_hall_display(hall_id: int) -> bool:
     """Publish display.session_changed if the hall's current session is not the one its
     displays were last told about. The swap is atomic, so of many processes noticing the
     same change, exactly one publishes. Returns whether it published."""
-    current = selectors.hall_current_session_id(hall_id=hall_id)
-    marker = str(current) if current else "-"
-    if get_backend().swap(f"hall-current:{hall_id}", marker) == marker:
+    marker = _hall_marker(selectors.hall_current_session_id(hall_id=hall_id))
+    if get_backend().swap(_hall_marker_key(hall_id), marker) == marker:
         return False
     stream = streams.display_stream(hall_id)
     publish_now([stream], envelope.DISPLAY_SESSION_CHANGED, snapshots.build(stream))

@@ -244,6 +244,9 @@ class RedisBackend:
         old = self.sync.set(f"{self.prefix}:kv:{key}", value, get=True, ex=HISTORY_TTL_SECONDS)
         return old.decode() if old is not None else None
 
+    def set_if_absent(self, key: str, value: str) -> None:
+        self.sync.set(f"{self.prefix}:kv:{key}", value, nx=True, ex=HISTORY_TTL_SECONDS)
+
     # presence: each process reports its own socket counts; entries older than PRESENCE_TTL
     # belong to a process that went away and are ignored.
     def presence_report(self, process: str, counts: dict[str, int]) -> None:
@@ -486,6 +489,10 @@ class MemoryBackend:
             old = self._kv.get(key)
             self._kv[key] = value
             return old
+
+    def set_if_absent(self, key: str, value: str) -> None:
+        with self._lock:
+            self._kv.setdefault(key, value)
 
     def presence_report(self, process: str, counts: dict[str, int]) -> None:
         now = time.time()

@@ -282,3 +282,21 @@ async def test_moderation_stream_counts_connected_screens(stream_client):
     frame = await moderation.receive_type("presence.updated", timeout=4)
 
     assert frame["data"] == {"presence": {"phones": 2, "displays": 1, "moderators": 1}}
+
+
+async def test_session_status_change_reaches_audience_moderators_and_display(stream_client):
+    session, moderator, token = await make_session()
+    phone = await stream_client(f"/ws/sessions/{session.pk}/")
+    console = await stream_client(f"/ws/sessions/{session.pk}/moderation/", token_header(token))
+    display = await stream_client(f"/ws/halls/{session.hall_id}/display/")
+
+    await database_sync_to_async(services.live_services.session_update)(
+        session_id=session.pk, actor=moderator, status="qa", qa_open=False
+    )
+
+    for client in (phone, console, display):
+        frame = await client.receive_type("session.updated")
+        assert frame["data"]["session"]["status"] == "qa"
+        assert frame["data"]["session"]["qa_open"] is False
+        assert frame["data"]["session"]["version"] == 2
+        assert client.gaps == []
