@@ -20,7 +20,7 @@ from django.conf import settings
 from live.realtime import envelope
 from live.realtime.backend import Position
 from live.realtime.hub import get_hub
-from live.realtime.transport import backlog_probe, send_eagerly, unwrap_send
+from live.realtime.transport import backlog_probe, direct_writer, send_eagerly, unwrap_send
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.hub = get_hub()
         self._send_frame = unwrap_send(self.base_send)
         self._backlog = backlog_probe(self._send_frame)
+        self._direct = direct_writer(self._send_frame)
         await self.hub.join(self, stream)
         resume = self._resume_position_from_query()
         if resume is not None:
@@ -172,6 +173,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 return
             self._outbox.append(frame)
             return
+        if self._direct is not None and self._direct(frame):
+            return  # written to the socket (or behind what waits in its buffer)
         pending = send_eagerly(self._send_frame({"type": "websocket.send", "text": frame}))
         if pending is not None:
             self._sending = True
