@@ -59,6 +59,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--log-dir", default=None, help="keep the servers' logs here (default: a temp dir, removed)"
     )
     p.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy the Daphne processes during the headline fan-out",
+    )
+    p.add_argument(
         "--budget", type=float, default=840.0, help="seconds; later phases are skipped past it"
     )
     args = p.parse_args(argv)
@@ -76,6 +81,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.ask_window = 1.0
         args.budget = 55.0
     return args
+
+
+def commit() -> str:
+    """The code measured: the checkout's HEAD (plus "+dirty"), or BENCH_COMMIT for an export."""
+    import os
+    import subprocess
+
+    if os.environ.get("BENCH_COMMIT"):
+        return os.environ["BENCH_COMMIT"]
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
 
 
 def machine() -> dict:
@@ -117,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         "argv": sys.argv[1:] if argv is None else argv,
         "machine": machine(),
         "fd_limit": fd_limit,
+        "commit": commit(),
         "config": {k: v for k, v in vars(args).items() if k not in ("redis_url", "database_url")},
     }
     fleet = None
@@ -153,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             fleet = Fleet(args.workers)
             results["pids"]["loadgen"] = fleet.pids
             settle = 10.0 if args.smoke else 15.0
-            concurrency = 50 if args.smoke else 100
+            concurrency = 25 if args.smoke else 50
 
             if "fanout" in wanted:
                 trigger = (
@@ -188,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                         interval=args.interval,
                         settle=settle,
                         concurrency=concurrency,
+                        profile_n=args.n if args.profile else None,
+                        profile_dir=Path(args.out) / "profiles",
                         deadline=started + 0.6 * args.budget,
                         log=log,
                     )

@@ -151,15 +151,23 @@ def connect_up_to(
     if not target.rss_idle:
         target.rss_idle = {pid: rss(pid) for pid in target.pids}
     started = time.time()
-    result = fleet.connect(
-        target.group,
-        target.ws_urls,
-        n - target.connected,
-        first=target.connected,
-        concurrency=concurrency,
-        timeout=timeout,
-    )
-    target.connected += result["ok"]
+    failed, errors, took = 0, {}, []
+    for _ in range(3):  # a refused or timed-out handshake is counted, then retried (bounded)
+        want = n - target.connected
+        if want <= 0:
+            break
+        result = fleet.connect(
+            target.group,
+            target.ws_urls,
+            want,
+            first=target.connected,
+            concurrency=concurrency,
+            timeout=timeout,
+        )
+        target.connected += result["ok"]
+        failed += result["failed"]
+        errors = _merge_counts([errors, result["errors"]])
+        took += result["took"]
     time.sleep(1.0)  # let the servers finish writing the snapshots before reading RSS
     per_process = max(1, target.connected // len(target.pids))
     memory = {
@@ -168,10 +176,10 @@ def connect_up_to(
     }
     return {
         "connected": target.connected,
-        "failed": result["failed"],
-        "errors": result["errors"],
+        "failed": failed,
+        "errors": errors,
         "connect_seconds": round(time.time() - started, 1),
-        "snapshot_ms": summary_ms(result["took"]),
+        "snapshot_ms": summary_ms(took),
         "kb_per_client": memory,
         "rss_mb": {str(pid): round(rss(pid) / 2**20, 1) for pid in target.pids},
     }
@@ -249,6 +257,8 @@ def scale_series(
     baseline: Target,
     *,
     ns: list[int],
+    profile_n: int | None = None,
+    profile_dir=None,
     pending: list[int],
     broadcasts: int,
     interval: float,
@@ -273,7 +283,14 @@ def scale_series(
         log(f"N={n}: connecting ours ({ours.connected} -> {n})")
         point["ours_connect"] = connect_up_to(fleet, ours, n, concurrency=concurrency, timeout=180)
         log(f"N={n}: {broadcasts} approvals through {ours.trigger.via}")
+        sampler = None
+        if n == profile_n and profile_dir is not None:
+            from bench.profile import Sampler
+
+            sampler = Sampler(ours.pids, broadcasts * interval + 1.0, profile_dir)
         point["ours"] = broadcast_round(fleet, ours, ids, interval=interval, settle=settle)
+        if sampler is not None:
+            point["profile"] = sampler.summary()
         log(f"N={n}: connecting the baseline ({baseline.connected} -> {n})")
         point["baseline_connect"] = connect_up_to(
             fleet, baseline, n, concurrency=concurrency, timeout=180
