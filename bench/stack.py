@@ -253,6 +253,8 @@ class Stack:
             }
         )
         if not self._is_postgres():
+            # The settings' own SQLite set-up (busy timeout, immediate transactions, WAL).
+            env["DATABASE_URL"] = ""
             env["SQLITE_PATH"] = urlparse(self.database_url).path
         env.update(extra)
         return env
