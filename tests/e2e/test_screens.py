@@ -348,3 +348,86 @@ def test_phone_switches_to_english_in_one_tap(screens_server, page_for, summit):
     expect(phone.locator("#session-title")).to_have_text("Smart mobility for Hanoi")
     expect(phone.locator("html")).to_have_attribute("lang", "en")
     assert phone.url.endswith(phone_url(event, session))
+
+
+def test_display_follows_the_hall_to_its_next_session(screens_server, page_for, summit):
+    event, hall, session, moderator = summit
+    starts = timezone.now() + dt.timedelta(hours=2)
+    following = factories.session(
+        hall,
+        title_vi="Năng lượng xanh cho đô thị",
+        title_en="Green energy",
+        status="scheduled",
+        starts_at=starts,
+    )
+    server = screens_server()
+    display = page_for(1280, 720, base_url=server.url)
+    display.goto(f"/display/{hall.pk}/")
+    expect(display.locator("#d-badge")).to_have_text("TRỰC TIẾP")
+    display.evaluate("window.__loadMarker = 'same page'")
+
+    from live.services import session_update
+
+    session_update(session_id=session.pk, actor=moderator, status="ended")
+    expect(display.locator("#d-title")).to_have_text("Năng lượng xanh cho đô thị")
+    local = timezone.localtime(following.starts_at, event.tz)
+    expect(display.locator("#d-badge")).to_have_text(f"TIẾP THEO lúc {local:%H:%M}")
+    expect(display.locator("#d-countdown")).to_have_text("")
+    assert display.evaluate("window.__loadMarker") == "same page"
+
+
+def test_moderator_closes_qa_and_phone_form_hides(screens_server, page_for, summit):
+    event, hall, session, moderator = summit
+    server = screens_server()
+    phone = page_for(360, 740, base_url=server.url)
+    console = page_for(1440, 900, base_url=server.url, user=moderator, language="en")
+    phone.goto(phone_url(event, session))
+    console.goto(f"/moderate/sessions/{session.pk}/")
+    expect(phone.locator("#ask-form")).to_be_visible()
+    expect(console.locator("#m-qa-toggle")).to_have_text("Close Q&A")
+
+    console.click("#m-qa-toggle")
+    expect(console.locator("#m-qa-state")).to_have_text("Q&A is closed: the audience cannot ask")
+    expect(phone.locator("#qa-closed")).to_have_text("Phiên này đã đóng nhận câu hỏi.")
+    expect(phone.locator("#ask-form")).to_be_hidden()
+
+    console.click("#m-status-buttons >> text=Break")
+    expect(console.locator("#m-status")).to_have_text("Break")
+    expect(phone.locator("#session-status")).to_have_text("Giải lao")
+    session.refresh_from_db()
+    assert (session.status, session.qa_open) == ("break", False)
+
+
+def test_moderator_edits_with_e_and_merges_a_duplicate(screens_server, page_for, summit):
+    event, hall, session, moderator = summit
+    keep = factories.question(session, text="Giá vé tàu điện bao nhiêu?", status="approved")
+    dup = factories.question(session, text="gia ve tau dien?")
+    server = screens_server()
+    console = page_for(1440, 900, base_url=server.url, user=moderator, language="en")
+    console.goto(f"/moderate/sessions/{session.pk}/")
+    expect(console.locator(".m-card")).to_have_count(2)
+
+    console.keyboard.press("?")
+    expect(console.locator("#help")).to_be_visible()
+    console.keyboard.press("Escape")
+    expect(console.locator("#help")).to_be_hidden()
+
+    console.keyboard.press("j")  # the first card: Incoming, the duplicate
+    console.keyboard.press("e")
+    expect(console.locator("#edit-text")).to_have_value("gia ve tau dien?")
+    console.fill("#edit-text", "Giá vé tàu điện là bao nhiêu?")
+    console.click("#edit-form button[value=save]")
+    expect(console.locator("#col-incoming .m-text")).to_have_text(["Giá vé tàu điện là bao nhiêu?"])
+    expect(console.locator("#col-incoming .m-edited")).to_have_text(["edited"])
+
+    console.click(f"#col-incoming button[aria-label='Merge #{dup.pk}']")
+    console.select_option("#merge-into", str(keep.pk))
+    console.click("#merge-form button[value=merge]")
+    expect(console.locator("#col-done .m-text")).to_have_text(["Giá vé tàu điện là bao nhiêu?"])
+    expect(console.locator("#col-done .m-edited").last).to_have_text(f"merged into #{keep.pk}")
+    dup.refresh_from_db()
+    assert (dup.status, dup.merged_into_id, dup.original_text) == (
+        "archived",
+        keep.pk,
+        "gia ve tau dien?",
+    )
