@@ -431,3 +431,31 @@ def test_moderator_edits_with_e_and_merges_a_duplicate(screens_server, page_for,
         keep.pk,
         "gia ve tau dien?",
     )
+
+
+def test_display_dom_stays_bounded_as_questions_and_votes_flow(screens_server, page_for, summit):
+    event, hall, session, moderator = summit
+    server = screens_server()
+    display = page_for(1280, 720, base_url=server.url)
+    display.goto(f"/display/{hall.pk}/")
+    expect(display.locator("#d-conn")).to_be_hidden()
+    questions = [factories.question(session, text=f"Câu hỏi số {i} về đô thị?") for i in range(12)]
+    for q in questions:
+        services.question_approve(question_id=q.pk, actor=moderator)
+    expect(display.locator("#d-list li").first).to_be_visible()
+    voter, _ = factories.participant(event)
+    services.vote_cast(question_id=questions[-1].pk, participant=voter)
+    expect(display.locator("#d-list li").first.locator(".d-q-text")).to_have_text(
+        questions[-1].text
+    )
+    count = display.evaluate("document.getElementsByTagName('*').length")
+
+    for q in questions[:-1]:
+        services.vote_cast(question_id=q.pk, participant=voter)
+    services.question_pin(question_id=questions[0].pk, actor=moderator)
+    expect(display.locator("#d-pinned-text")).to_have_text(questions[0].text)
+    services.question_unpin(question_id=questions[0].pk, actor=moderator)
+    expect(display.locator("#d-pinned")).to_be_hidden()
+    expect(display.locator("#d-list li").first.locator(".d-votes")).to_have_text("1")
+    assert display.locator("#d-list li").count() <= 5
+    assert display.evaluate("document.getElementsByTagName('*').length") == count
