@@ -89,6 +89,8 @@
     ws.onopen = function () {
       if (self.ws !== ws) return;
       self.attempt = 0;
+      // A resync cut short by the drop: resuming from the last applied frame is just as good.
+      self.awaitingSnapshot = false;
       self._setState("connected");
       self._ping();
       self._pinger = root.setInterval(function () {
