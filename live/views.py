@@ -20,18 +20,13 @@ from live.enums import ACTIVE_SESSION_STATUSES, SESSION_TRANSITIONS, SessionStat
 from live.models import Event, Hall
 from live.representations import event_data, hall_data
 
+# The limits of qa.models, for the form's counter (live does not import qa; the API enforces).
 QUESTION_MAX_LENGTH = 500
 AUTHOR_NAME_MAX_LENGTH = 80
 
 
 def _status_labels() -> dict[str, str]:
-    return {
-        SessionStatus.SCHEDULED: _("Scheduled"),
-        SessionStatus.LIVE: _("Live now"),
-        SessionStatus.QA: _("Q&A"),
-        SessionStatus.BREAK: _("Break"),
-        SessionStatus.ENDED: _("Ended"),
-    }
+    return {status.value: str(status.label) for status in SessionStatus}
 
 
 def _socket_strings() -> dict[str, str]:
