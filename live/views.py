@@ -4,13 +4,16 @@ the strings the page scripts need travel in a json_script block in the active la
 
 from __future__ import annotations
 
+from functools import wraps
+
 import segno
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -35,6 +38,22 @@ def _socket_strings() -> dict[str, str]:
         "reconnecting": _("Reconnecting…"),
         "offline": _("Offline: showing the last known state"),
     }
+
+
+def vietnamese_unless_chosen(view):
+    """The screens speak the event's language (settings.LANGUAGE_CODE, Vietnamese) until the
+    visitor picks another with the one-tap switch (the language cookie). The browser's
+    Accept-Language is not enough: many phones and hall PCs in Vietnam run in English."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen not in dict(settings.LANGUAGES):
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 # ---- phone page ---------------------------------------------------------------------------
@@ -74,6 +93,7 @@ def _audience_strings() -> dict[str, str]:
     }
 
 
+@vietnamese_unless_chosen
 def event_page(request: HttpRequest, slug: str) -> HttpResponse:
     """/e/<slug>/: the session picker, or with ?session=<id> that session's questions."""
     event = get_object_or_404(Event, slug=slug)
@@ -153,6 +173,7 @@ def _qr_svg(url: str) -> str:
     )
 
 
+@vietnamese_unless_chosen
 def display_page(request: HttpRequest, hall_id: int) -> HttpResponse:
     hall = get_object_or_404(Hall.objects.select_related("event"), pk=hall_id)
     event = hall.event
@@ -227,6 +248,7 @@ def _moderator_strings() -> dict[str, str]:
 
 
 @login_required
+@vietnamese_unless_chosen
 def moderate_index(request: HttpRequest) -> HttpResponse:
     """/moderate/: the events this user moderates and their sessions, live ones first.
     ?session=<id> (the console's session switcher) opens that session's console."""
@@ -247,6 +269,7 @@ def moderate_index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @ensure_csrf_cookie
+@vietnamese_unless_chosen
 def moderate_session(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(selectors.sessions_with_people(), pk=session_id)
     if not selectors.user_can_moderate(request.user, event_id=session.event_id):

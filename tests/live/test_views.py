@@ -5,6 +5,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.utils import timezone
 
 from tests import factories
 
@@ -78,6 +79,9 @@ def test_event_page_lists_live_sessions_first(client, summit):
     assert html.index("Giao thông thông minh") < html.index("Năng lượng xanh")
     assert f"?session={live.pk}" in html
     assert f"?session={later.pk}" in html
+    local = timezone.localtime(live.starts_at, event.tz)
+    assert f"{local:%d/%m} · <time datetime=" in html
+    assert f">{local:%H:%M}</time>" in html
 
 
 def test_event_page_with_session_renders_question_form(client, summit):
@@ -106,6 +110,17 @@ def test_event_page_default_language_is_vietnamese(client, summit):
     html = response.content.decode()
     assert '<html lang="vi"' in html
     assert "Đặt câu hỏi" in html
+
+
+def test_pages_ignore_browser_language_until_one_is_chosen(client, summit):
+    event, hall, live, later = summit
+    url = f"/e/{event.slug}/?session={live.pk}"
+    response = client.get(url, headers={"accept-language": "en-US,en;q=0.9"})
+    assert '<html lang="vi"' in response.content.decode()
+    display = client.get(f"/display/{hall.pk}/", headers={"accept-language": "en-US,en;q=0.9"})
+    assert '<html lang="vi"' in display.content.decode()
+    client.cookies["django_language"] = "en"
+    assert '<html lang="en"' in client.get(url).content.decode()
 
 
 def test_event_page_unknown_session_is_404(client, summit):
