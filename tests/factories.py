@@ -31,7 +31,9 @@ def event(**kw) -> Event:
 def hall(event_obj: Event | None = None, **kw) -> Hall:
     i = next(_n)
     event_obj = event_obj or event()
-    defaults = dict(event=event_obj, name_vi=f"Hội trường {i}", name_en=f"Hall {i}", slug=f"hall-{i}")
+    defaults = dict(
+        event=event_obj, name_vi=f"Hội trường {i}", name_en=f"Hall {i}", slug=f"hall-{i}"
+    )
     defaults.update(kw)
     return Hall.objects.create(**defaults)
 
@@ -57,7 +59,9 @@ def session(hall_obj: Hall | None = None, **kw) -> Session:
 
 def speaker(event_obj: Event, **kw) -> Speaker:
     i = next(_n)
-    defaults = dict(event=event_obj, name=f"Nguyễn Văn {i}", title="TS.", organisation="UBND TP Hà Nội")
+    defaults = dict(
+        event=event_obj, name=f"Nguyễn Văn {i}", title="TS.", organisation="UBND TP Hà Nội"
+    )
     defaults.update(kw)
     return Speaker.objects.create(**defaults)
 
@@ -73,7 +77,9 @@ def question(session_obj: Session, **kw) -> Question:
     i = next(_n)
     if "participant" not in kw:
         kw["participant"] = participant(session_obj.event)[0]
-    defaults = dict(session=session_obj, text=f"Câu hỏi số {i} về giao thông thông minh?", status="pending")
+    defaults = dict(
+        session=session_obj, text=f"Câu hỏi số {i} về giao thông thông minh?", status="pending"
+    )
     defaults.update(kw)
     return Question.objects.create(**defaults)
 

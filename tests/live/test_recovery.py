@@ -45,7 +45,9 @@ async def test_resume_replays_exactly_the_missed_messages(stream_client):
 
     await approve_all(questions, moderator)
     await read_n(steady, 5)
-    resumed = await stream_client(f"{path}?epoch={position[0]}&seq={position[1]}", expect_snapshot=False)
+    resumed = await stream_client(
+        f"{path}?epoch={position[0]}&seq={position[1]}", expect_snapshot=False
+    )
     replay = await read_n(resumed, 5)
 
     assert [f["type"] for f in replay] == ["question.updated"] * 5
@@ -76,9 +78,13 @@ async def test_resume_from_trimmed_position_gets_snapshot(stream_client, realtim
     await first.disconnect()
     await approve_all(questions, moderator)
     # Keep only the last two messages, as a long outage would.
-    realtime_keys.ltrim(f"{settings.REALTIME['PREFIX']}:rt:{streams.session_stream(session.pk)}:hist", -2, -1)
+    realtime_keys.ltrim(
+        f"{settings.REALTIME['PREFIX']}:rt:{streams.session_stream(session.pk)}:hist", -2, -1
+    )
 
-    resumed = await stream_client(f"{path}?epoch={position[0]}&seq={position[1]}", expect_snapshot=False)
+    resumed = await stream_client(
+        f"{path}?epoch={position[0]}&seq={position[1]}", expect_snapshot=False
+    )
     frame = await resumed.receive()
 
     assert frame["type"] == "snapshot"
@@ -89,7 +95,9 @@ async def test_resume_from_trimmed_position_gets_snapshot(stream_client, realtim
 
 async def test_resume_with_unknown_epoch_gets_snapshot(stream_client):
     session, _, _ = await arrange(0)
-    client = await stream_client(f"/ws/sessions/{session.pk}/?epoch=deadbeef0000&seq=3", expect_snapshot=False)
+    client = await stream_client(
+        f"/ws/sessions/{session.pk}/?epoch=deadbeef0000&seq=3", expect_snapshot=False
+    )
 
     frame = await client.receive()
 
@@ -102,7 +110,9 @@ async def test_resume_from_the_future_gets_snapshot(stream_client):
     first = await stream_client(f"/ws/sessions/{session.pk}/")
     epoch = first.frames[0]["epoch"]
 
-    client = await stream_client(f"/ws/sessions/{session.pk}/?epoch={epoch}&seq=999", expect_snapshot=False)
+    client = await stream_client(
+        f"/ws/sessions/{session.pk}/?epoch={epoch}&seq=999", expect_snapshot=False
+    )
 
     assert (await client.receive())["type"] == "snapshot"
 
