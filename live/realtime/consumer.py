@@ -34,6 +34,10 @@ class Denied(Exception):
 class StreamConsumer(AsyncWebsocketConsumer):
     """Subclasses implement `resolve_stream` and may add entries to `commands`."""
 
+    # The hub carries every broadcast: no channel-layer channel per socket (Channels would
+    # otherwise subscribe one in Redis and keep a receive task waiting on it, per socket).
+    channel_layer_alias = None
+
     async def resolve_stream(self) -> str:
         """The stream this socket follows; raise Denied(close code) to refuse it."""
         raise TypeError(f"{type(self).__name__} must define resolve_stream()")

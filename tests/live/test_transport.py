@@ -62,3 +62,28 @@ def test_direct_writer_takes_only_daphne_sockets():
     assert direct_writer(other_server_send) is None
     assert direct_writer(functools.partial(other_server_send)) is None
     assert direct_writer(functools.partial(other_server_send, object())) is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("realtime_keys")
+async def test_stream_sockets_subscribe_no_channel_layer_channel(stream_client):
+    """The hub is the only subscriber: three sockets, one Redis subscription for the stream,
+    none in the channel layer (it would be one per socket)."""
+    import redis.asyncio as aioredis
+    from channels.db import database_sync_to_async
+    from django.conf import settings
+
+    from tests import factories
+
+    session = await database_sync_to_async(factories.session)()
+    for _ in range(3):
+        await stream_client(f"/ws/sessions/{session.pk}/")
+    prefix = settings.REALTIME["PREFIX"]
+    client = aioredis.Redis.from_url(settings.REDIS_URL)
+    try:
+        layer = await client.pubsub_channels(f"{prefix}:layer*")
+        streams = await client.pubsub_channels(f"{prefix}:rt:*")
+    finally:
+        await client.aclose()
+    assert layer == []
+    assert streams == [f"{prefix}:rt:session.{session.pk}".encode()]
