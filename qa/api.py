@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status as http
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +28,7 @@ from live.errors import DomainError
 from live.models import Event, Session
 from live.selectors import user_can_moderate
 from qa import selectors, services
+from qa.authentication import ParticipantAuthentication
 from qa.enums import QuestionAction
 from qa.exports import CSVExportRenderer, JSONExportRenderer, export_data
 from qa.models import ModerationAction, Question
@@ -158,7 +160,18 @@ class JoinView(APIView):
         )
 
 
+# The phone page sends X-Participant-Token. A moderator signed in on the same browser must
+# still count as that phone there, so these views look at the token before the session.
+PHONE_FIRST_AUTHENTICATION = [
+    ParticipantAuthentication,
+    TokenAuthentication,
+    SessionAuthentication,
+]
+
+
 class SessionQuestionsView(APIView):
+    authentication_classes = PHONE_FIRST_AUTHENTICATION
+
     def get_permissions(self):
         if self.request.method == "POST":
             return [IsParticipant()]
@@ -230,6 +243,7 @@ class SessionQuestionsView(APIView):
 
 
 class VoteView(APIView):
+    authentication_classes = PHONE_FIRST_AUTHENTICATION
     permission_classes = [IsParticipant]
     throttle_classes = [ParticipantVoteThrottle, IPVoteThrottle]
 

@@ -348,7 +348,7 @@ def test_submit_participant_of_other_event_is_400(session):
 def test_submit_anonymous_is_401(session):
     response = anonymous().post(s_url(session, "questions/"), {"text": "x"}, format="json")
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"] == "X-Participant-Token"  # what a phone must send
 
 
 def test_submit_moderator_is_403(session, moderator):
@@ -760,3 +760,27 @@ def test_validation_error_in_vietnamese_by_default(session):
     client.defaults.pop("HTTP_ACCEPT_LANGUAGE")
     response = client.post(s_url(session, "questions/"), {}, format="json")
     assert response.json()["fields"] == {"text": ["Trường này là bắt buộc."]}
+
+
+@pytest.mark.django_db
+def test_signed_in_moderator_can_ask_from_the_phone_page_with_a_participant_token():
+    """The phone page sends X-Participant-Token; a moderator's session cookie in the same
+    browser must not turn the request into a (non-participant) user request."""
+    from rest_framework.test import APIClient
+
+    session = factories.session()
+    moderator = factories.moderator(session.event)
+    participant, token = factories.participant(session.event)
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(moderator)
+
+    response = client.post(
+        f"/api/v1/sessions/{session.pk}/questions/",
+        {"text": "Câu hỏi từ điện thoại của người điều phối"},
+        format="json",
+        HTTP_X_PARTICIPANT_TOKEN=token,
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["text"] == "Câu hỏi từ điện thoại của người điều phối"
+    assert session.questions.get().participant_id == participant.pk

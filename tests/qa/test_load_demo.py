@@ -11,8 +11,8 @@ from django.forms.models import model_to_dict
 from django.utils import translation
 
 from live.enums import EventRole, SessionStatus
-from qa.management.commands.load_demo import DEMO, DEMO_SLUG, load
 from live.models import Event, EventMembership, Hall, Session, Speaker
+from qa.management.commands.load_demo import DEMO, DEMO_SLUG, load
 from qa.models import ModerationAction, Participant, Question, Vote
 from tests import factories
 
