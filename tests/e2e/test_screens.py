@@ -5,6 +5,7 @@ the README's screenshots."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 
@@ -22,7 +23,7 @@ pytestmark = [
     pytest.mark.usefixtures("realtime_keys"),
 ]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 HOSTILE = "<img src=x onerror=alert(1)> Làm thế nào để giảm ùn tắc giao thông ở Hà Nội?"
 
 
@@ -201,7 +202,14 @@ def test_phone_queues_question_offline_and_sends_it_once(screens_server, page_fo
     assert questions == [("Câu hỏi gửi khi mất sóng Wi-Fi", outbox[0]["client_id"])]
 
 
-def test_screenshots_of_the_three_screens(screens_server, page_for, summit):
+@pytest.fixture
+def screenshots_dir(tmp_path):
+    """The README's pictures are rewritten only on request (UPDATE_SCREENSHOTS=1), so a test
+    run leaves the work tree clean; otherwise they go to a temporary folder."""
+    return README_SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
+
+
+def test_screenshots_of_the_three_screens(screens_server, page_for, summit, screenshots_dir):
     event, hall, session, moderator = summit
     session.speakers.add(factories.speaker(event, name="Ông Trần Minh Đức", organisation="Viettel"))
     pinned = factories.question(
@@ -234,7 +242,7 @@ def test_screenshots_of_the_three_screens(screens_server, page_for, summit):
     factories.question(session, text="Is there a live stream for remote attendees?")
     answered = factories.question(session, text="Phiên này có phát lại không?", status="approved")
     services.question_answer(question_id=answered.pk, actor=moderator)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    screenshots_dir.mkdir(parents=True, exist_ok=True)
 
     server = screens_server()
     display = page_for(1920, 1080, base_url=server.url)
@@ -242,7 +250,7 @@ def test_screenshots_of_the_three_screens(screens_server, page_for, summit):
     expect(display.locator("#d-list .d-q-text").first).to_have_text(texts[0][0])
     expect(display.locator("#d-pinned-text")).to_have_text(pinned.text)
     expect(display.locator("#d-conn")).to_be_hidden()
-    display.screenshot(path=str(SCREENSHOTS / "display.png"))
+    display.screenshot(path=str(screenshots_dir / "display.png"))
 
     phone = page_for(360, 740, base_url=server.url)
     phone.goto(phone_url(event, session))
@@ -252,16 +260,16 @@ def test_screenshots_of_the_three_screens(screens_server, page_for, summit):
         "aria-pressed", "true"
     )
     phone.fill("#q-text", "Thành phố có hỗ trợ doanh nghiệp khởi nghiệp")
-    phone.screenshot(path=str(SCREENSHOTS / "phone.png"), full_page=True)
+    phone.screenshot(path=str(screenshots_dir / "phone.png"), full_page=True)
 
     console = page_for(1440, 900, base_url=server.url, user=moderator, language="en")
     console.goto(f"/moderate/sessions/{session.pk}/")
     expect(console.locator("#col-incoming .m-card")).to_have_count(2)
     console.keyboard.press("j")
-    console.screenshot(path=str(SCREENSHOTS / "moderator.png"))
+    console.screenshot(path=str(screenshots_dir / "moderator.png"))
 
     for name in ("display.png", "phone.png", "moderator.png"):
-        assert (SCREENSHOTS / name).stat().st_size > 10_000
+        assert (screenshots_dir / name).stat().st_size > 10_000
     assert [p.errors for p in (phone, console, display)] == [[], [], []]
 
 
