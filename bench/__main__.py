@@ -279,44 +279,67 @@ def run_storms(args, ctl: Ctl, fleet: Fleet, ports: list[int], deadline: float, 
         return {"skipped": "time budget spent"}
     http = [f"http://127.0.0.1:{p}" for p in ports]
     ws = [f"ws://127.0.0.1:{p}/ws/sessions/{storm['session_id']}/" for p in ports]
-    out = {}
-    try:
-        log(f"join storm: {args.phones} phones over {args.join_window}s")
-        out["join"] = scenarios.join_storm(
+    out: dict = {}
+
+    def attempt(name: str, run) -> bool:
+        """One storm; a failure is recorded and ends the storms (the fleet may be out of step)."""
+        try:
+            out[name] = run()
+            return True
+        except Exception as exc:
+            out[name] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+            log(f"{name} storm failed: {out[name]['error']}")
+            return False
+
+    log(f"join storm: {args.phones} phones over {args.join_window}s")
+    ok = attempt(
+        "join",
+        lambda: scenarios.join_storm(
             fleet, http=http, ws=ws, slug=storm["slug"], phones=args.phones, window=args.join_window
-        )
-        log(
-            f"join storm: p99 {out['join']['to_snapshot_ms']['p99']} ms, failures {out['join']['failures']}"
-        )
-        joined = out["join"]["joined"]
+        ),
+    )
+    if ok:
+        j = out["join"]
+        log(f"join storm: p99 {j['to_snapshot_ms']['p99']} ms, failures {j['failures']}")
+    joined = out["join"].get("joined", 0) if ok else 0
+    if ok and joined and time.monotonic() < deadline:
         log(f"vote storm: {joined} phones x 5 questions over {args.vote_window}s")
-        out["vote"] = scenarios.vote_storm(
-            fleet,
-            ctl,
-            session_id=storm["session_id"],
-            question_ids=storm["approved"],
-            phones=joined,
-            window=args.vote_window,
-            settle=15.0,
+        ok = attempt(
+            "vote",
+            lambda: scenarios.vote_storm(
+                fleet,
+                ctl,
+                session_id=storm["session_id"],
+                question_ids=storm["approved"],
+                phones=joined,
+                window=args.vote_window,
+                settle=15.0,
+            ),
         )
-        log(
-            f"vote storm: db exact {out['vote']['db_exact']}, clients exact "
-            f"{out['vote']['clients_exact']}/{out['vote']['clients']}, staleness p99 "
-            f"{out['vote']['staleness_ms']['p99']} ms"
+        if ok:
+            v = out["vote"]
+            log(
+                f"vote storm: {v['votes_ok']}/{v['votes_sent']} accepted, db exact {v['db_exact']}, "
+                f"clients exact {v['clients_exact']}/{v['clients']}, staleness p99 {v['staleness_ms']['p99']} ms"
+            )
+    if ok and joined and time.monotonic() < deadline:
+        askers = min(args.askers, joined)
+        log(f"question storm: {askers} phones x 2 over {args.ask_window}s")
+        ok = attempt(
+            "question",
+            lambda: scenarios.question_storm(
+                fleet,
+                ctl,
+                session_id=storm["session_id"],
+                askers=askers,
+                window=args.ask_window,
+                already=5,
+            ),
         )
-        log(f"question storm: {args.askers} phones x 2 over {args.ask_window}s")
-        out["question"] = scenarios.question_storm(
-            fleet,
-            ctl,
-            session_id=storm["session_id"],
-            askers=min(args.askers, joined),
-            window=args.ask_window,
-            already=5,
-        )
-        log(
-            f"question storm: stored {out['question']['stored']}, p99 {out['question']['response_ms']['p99']} ms"
-        )
-    finally:
+        if ok:
+            q = out["question"]
+            log(f"question storm: stored {q['stored']}, p99 {q['response_ms']['p99']} ms")
+    if ok:
         fleet.close_group("phones")
     return out
 

@@ -321,6 +321,7 @@ class Worker:
         offsets: list[float],
         start_at: float,
         timeout: float,
+        give_up_after: float,
     ) -> dict:
         """Each phone, at start_at + its offset: POST join, open its socket, wait the snapshot."""
         clients = self.groups.setdefault(group, [])
@@ -348,11 +349,17 @@ class Worker:
                 row["error"] = _error_name(exc)
             results.append(row)
 
-        await asyncio.gather(*(one(i, off) for i, off in enumerate(offsets)))
-        return {"rows": results}
+        unfinished = await bounded([one(i, off) for i, off in enumerate(offsets)], give_up_after)
+        return {"rows": results, "unfinished": unfinished}
 
     async def cmd_vote(
-        self, group: str, question_ids: list[int], window: float, start_at: float, seed: int
+        self,
+        group: str,
+        question_ids: list[int],
+        window: float,
+        start_at: float,
+        seed: int,
+        give_up_after: float,
     ) -> dict:
         """Every phone votes once on each question, at random moments within the window."""
         rng = random.Random(seed)
@@ -380,11 +387,18 @@ class Worker:
             for phone in self.phones.get(group, [])
             for q in question_ids
         ]
-        await asyncio.gather(*jobs)
-        return {"rows": rows}
+        unfinished = await bounded(jobs, give_up_after)
+        return {"rows": rows, "unfinished": unfinished}
 
     async def cmd_ask(
-        self, group: str, count: int, session_id: int, window: float, start_at: float, seed: int
+        self,
+        group: str,
+        count: int,
+        session_id: int,
+        window: float,
+        start_at: float,
+        seed: int,
+        give_up_after: float,
     ) -> dict:
         """The first `count` phones each send one question twice at once, same client_id: a
         retry on bad Wi-Fi racing the original."""
@@ -415,8 +429,22 @@ class Worker:
             rows.append({"first": first, "second": second})
 
         phones = self.phones.get(group, [])[:count]
-        await asyncio.gather(*(one(i, p, rng.uniform(0, window)) for i, p in enumerate(phones)))
-        return {"rows": rows}
+        jobs = [one(i, p, rng.uniform(0, window)) for i, p in enumerate(phones)]
+        unfinished = await bounded(jobs, give_up_after)
+        return {"rows": rows, "unfinished": unfinished}
+
+
+async def bounded(jobs: list, seconds: float) -> int:
+    """Run the jobs; cancel whatever is still running after `seconds`. Returns how many were
+    cancelled."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    if not tasks:
+        return 0
+    _, pending = await asyncio.wait(tasks, timeout=seconds)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    return len(pending)
 
 
 def worker_main(conn, index: int) -> None:

@@ -366,6 +366,9 @@ def layer_comparison(
 # ---- storms ----------------------------------------------------------------------------------
 
 
+GIVE_UP_AFTER = 60.0  # seconds past a storm's window after which its requests are cancelled
+
+
 def join_storm(
     fleet: Fleet,
     *,
@@ -381,6 +384,7 @@ def join_storm(
     rng = random.Random(seed)
     offsets = [rng.uniform(0, window) for _ in range(phones)]
     start_at = time.time() + 1.0
+    give_up = window + GIVE_UP_AFTER
     args = [
         {
             "group": "phones",
@@ -390,23 +394,41 @@ def join_storm(
             "first": at,
             "offsets": offsets[at : at + count],
             "start_at": start_at,
-            "timeout": 60.0,
+            "timeout": 30.0,
+            "give_up_after": give_up,
         }
         for at, count in fleet.split(phones)
     ]
-    rows = [row for reply in fleet.call("join", args, window + 180) for row in reply["rows"]]
+    replies = fleet.call("join", args, give_up + 60)
+    rows = [row for reply in replies for row in reply["rows"]]
     done = [r for r in rows if r["error"] is None]
     errors = _merge_counts([{r["error"]: 1} for r in rows if r["error"]])
+    unfinished = sum(r["unfinished"] for r in replies)
     return {
         "phones": phones,
         "window_s": window,
         "joined": len(done),
-        "failures": len(rows) - len(done),
+        "failures": len(rows) - len(done) + unfinished,
+        "unfinished": unfinished,
         "errors": errors,
         "to_snapshot_ms": summary_ms([r["snapshot"] - r["began"] for r in done]),
         "join_http_ms": summary_ms([r["joined"] - r["began"] for r in done]),
         "all_done_after_s": round(max(r["snapshot"] for r in done) - start_at, 2) if done else None,
     }
+
+
+def _stable_counts(ctl, session_id: int, question_ids: list[int], seconds: float) -> dict:
+    """The database's tallies once they stop moving (requests given up on by a client may
+    still be finishing on the server), bounded in time."""
+    deadline = time.monotonic() + seconds
+    last = ctl.call("counts", session_id=session_id, question_ids=question_ids)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = ctl.call("counts", session_id=session_id, question_ids=question_ids)
+        if now == last:
+            return now
+        last = now
+    return last
 
 
 def vote_storm(
@@ -420,8 +442,11 @@ def vote_storm(
     settle: float,
     seed: int = 7,
 ) -> dict:
-    """Every joined phone votes once on each question within `window` seconds."""
+    """Every joined phone votes once on each question within `window` seconds. Exactness:
+    the denormalised tally equals the vote rows, every accepted vote is in it, and every
+    phone ends holding the database's tallies from its votes.updated frames."""
     start_at = time.time() + 1.0
+    give_up = window + GIVE_UP_AFTER
     args = [
         {
             "group": "phones",
@@ -429,13 +454,19 @@ def vote_storm(
             "window": window,
             "start_at": start_at,
             "seed": seed + i,
+            "give_up_after": give_up,
         }
         for i in range(len(fleet.conns))
     ]
-    rows = [row for reply in fleet.call("vote", args, window + 180) for row in reply["rows"]]
+    replies = fleet.call("vote", args, give_up + 60)
+    rows = [row for reply in replies for row in reply["rows"]]
+    unfinished = sum(r["unfinished"] for r in replies)
     ok = [r for r in rows if r["status"] in (200, 201)]
-    expected = {str(q): phones for q in question_ids}
-    # The coalesced tallies go out at most every 500 ms: wait (bounded) until every client holds them.
+    sent_window = [r["began"] - start_at for r in rows]
+    counts = _stable_counts(ctl, session_id, question_ids, 30.0)
+    expected = counts["vote_count"]
+    # Tallies go out coalesced (at most one votes.updated per 500 ms): wait, bounded, until
+    # every phone holds the database's numbers.
     deadline = time.monotonic() + settle
     while True:
         reports = fleet.call(
@@ -446,17 +477,28 @@ def vote_storm(
         if exact == clients or time.monotonic() > deadline:
             break
         time.sleep(0.5)
-    counts = ctl.call("counts", session_id=session_id, question_ids=question_ids)
+    accepted: dict[str, int] = {}
+    for r in ok:
+        accepted[str(r["q"])] = accepted.get(str(r["q"]), 0) + 1
     staleness, unresolved = _staleness(ok, reports, clients)
+    finished = [r["done"] - start_at for r in ok]
     return {
         "phones": phones,
-        "votes_sent": len(rows),
+        "votes_sent": len(rows) + unfinished,
         "votes_ok": len(ok),
+        "unfinished": unfinished,
         "statuses": _merge_counts([{str(r["status"]): 1} for r in rows]),
+        "last_sent_after_s": round(max(sent_window), 2) if sent_window else None,
+        "last_accepted_after_s": round(max(finished), 2) if finished else None,
         "vote_http_ms": summary_ms([r["done"] - r["began"] for r in ok]),
+        "accepted_per_question": accepted,
         "db_vote_count": counts["vote_count"],
         "db_vote_rows": counts["vote_rows"],
         "expected_per_question": phones,
+        "db_counter_matches_rows": counts["vote_count"] == counts["vote_rows"],
+        "db_has_every_accepted_vote": all(
+            counts["vote_count"].get(q, 0) >= n for q, n in accepted.items()
+        ),
         "db_exact": all(v == phones for v in counts["vote_count"].values())
         and all(v == phones for v in counts["vote_rows"].values()),
         "clients": clients,
@@ -506,19 +548,22 @@ def question_storm(
             "window": window,
             "start_at": start_at,
             "seed": seed,
+            "give_up_after": window + GIVE_UP_AFTER,
         }
         for _, count in fleet.split(askers)
     ]
-    rows = [row for reply in fleet.call("ask", args, window + 180) for row in reply["rows"]]
+    replies = fleet.call("ask", args, window + GIVE_UP_AFTER + 60)
+    rows = [row for reply in replies for row in reply["rows"]]
     requests = [x for r in rows for x in (r["first"], r["second"])]
     answered = [x for x in requests if x["status"] in (200, 201)]
     pairs_same = sum(
         1 for r in rows if r["first"]["id"] is not None and r["first"]["id"] == r["second"]["id"]
     )
-    counts = ctl.call("counts", session_id=session_id)
+    counts = _stable_counts(ctl, session_id, [], 15.0)
     return {
         "askers": askers,
         "requests": len(requests),
+        "unfinished_pairs": sum(r["unfinished"] for r in replies),
         "statuses": _merge_counts([{str(x["status"]): 1} for x in requests]),
         "pairs_same_question": pairs_same,
         "stored": counts["stored"] - already,
