@@ -248,6 +248,7 @@ class Stack:
                 # Every simulated phone comes from 127.0.0.1; a real hall is spread over the
                 # venue NAT and mobile carriers. The per-participant limits stay as shipped.
                 "THROTTLE_IP_JOIN": "100000/hour",
+                "THROTTLE_IP_JOIN_DAY": "1000000/day",
                 "THROTTLE_IP_VOTE": "1000000/min",
                 "THROTTLE_IP_QUESTION": "100000/min",
             }
