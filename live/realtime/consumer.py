@@ -48,7 +48,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.stream: str | None = None
         self.epoch: str | None = None
         self.last_seq = -1
-        self.recovering = False
+        # Buffer live messages from the moment the hub knows this socket until its first
+        # frame (snapshot or replay) is out, so no second recovery starts meanwhile.
+        self.recovering = True
         self.closed = False
         self._buffer: list[tuple[str, int, str]] = []
         self._outbox: deque[str] = deque()
