@@ -218,6 +218,7 @@ def summarise_round(
 ) -> dict:
     clients = sum(r["clients"] for r in reports)
     last: list[float] = []
+    first: list[float] = []
     every: list[float] = []
     received = 0
     for question_id, t0 in sent.items():
@@ -225,12 +226,14 @@ def summarise_round(
         received += len(times)
         if times:
             last.append(max(times) - t0)
+            first.append(min(times) - t0)
             every.extend(t - t0 for t in times)
     return {
         "clients": clients,
         "broadcasts": len(sent),
         "trigger_errors": errors,
         "last_client_ms": summary_ms(last),
+        "first_client_ms": summary_ms(first),
         "every_client_ms": summary_ms(every),
         "last_client_samples_ms": [ms(v) for v in last],
         "lost": clients * len(sent) - received,
