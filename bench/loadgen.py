@@ -225,6 +225,7 @@ class Worker:
         self.tallies: dict[str, dict[int, dict]] = {}  # group -> seq -> votes.updated data
         self._http = None
         self._slots: asyncio.Semaphore | None = None
+        self.retries = 0
 
     @property
     def slots(self) -> asyncio.Semaphore:
@@ -246,6 +247,22 @@ class Worker:
                 ),
             )
         return self._http
+
+    def _take_retries(self) -> int:
+        retries, self.retries = self.retries, 0
+        return retries
+
+    async def post(self, url: str, **kwargs):
+        """One POST, retried once if the connection broke before an answer (a kept-alive
+        connection the server had just closed), as a phone would. Counted in `retries`."""
+        import httpx
+
+        async with self.slots:
+            try:
+                return await self.http.post(url, **kwargs)
+            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+                self.retries += 1
+                return await self.http.post(url, **kwargs)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -395,8 +412,7 @@ class Worker:
             began = time.time()
             row = {"began": began, "joined": None, "snapshot": None, "error": None}
             try:
-                async with self.slots:
-                    response = await self.http.post(f"{base}/api/v1/events/{slug}/join/", json={})
+                response = await self.post(f"{base}/api/v1/events/{slug}/join/", json={})
                 if response.status_code != 201:
                     raise RuntimeError(f"join answered {response.status_code}")
                 token = response.json()["participant_token"]
@@ -410,7 +426,7 @@ class Worker:
             results.append(row)
 
         unfinished = await bounded([one(i, off) for i, off in enumerate(offsets)], give_up_after)
-        return {"rows": results, "unfinished": unfinished}
+        return {"rows": results, "unfinished": unfinished, "retries": self._take_retries()}
 
     async def cmd_vote(
         self,
@@ -430,11 +446,10 @@ class Worker:
             began = time.time()
             row = {"q": question_id, "status": None, "votes": None, "began": began, "done": None}
             try:
-                async with self.slots:
-                    response = await self.http.post(
-                        f"{phone['base']}/api/v1/questions/{question_id}/vote/",
-                        headers={"X-Participant-Token": phone["token"]},
-                    )
+                response = await self.post(
+                    f"{phone['base']}/api/v1/questions/{question_id}/vote/",
+                    headers={"X-Participant-Token": phone["token"]},
+                )
                 row["status"] = response.status_code
                 if response.status_code in (200, 201):
                     row["votes"] = response.json()["votes"]
@@ -449,7 +464,7 @@ class Worker:
             for q in question_ids
         ]
         unfinished = await bounded(jobs, give_up_after)
-        return {"rows": rows, "unfinished": unfinished}
+        return {"rows": rows, "unfinished": unfinished, "retries": self._take_retries()}
 
     async def cmd_ask(
         self,
@@ -469,12 +484,11 @@ class Worker:
         async def post(phone: dict, body: dict) -> dict:
             began = time.time()
             try:
-                async with self.slots:
-                    response = await self.http.post(
-                        f"{phone['base']}/api/v1/sessions/{session_id}/questions/",
-                        headers={"X-Participant-Token": phone["token"]},
-                        json=body,
-                    )
+                response = await self.post(
+                    f"{phone['base']}/api/v1/sessions/{session_id}/questions/",
+                    headers={"X-Participant-Token": phone["token"]},
+                    json=body,
+                )
                 status = response.status_code
                 question_id = response.json().get("id") if status in (200, 201) else None
             except Exception as exc:
@@ -493,7 +507,7 @@ class Worker:
         phones = self.phones.get(group, [])[:count]
         jobs = [one(i, p, rng.uniform(0, window)) for i, p in enumerate(phones)]
         unfinished = await bounded(jobs, give_up_after)
-        return {"rows": rows, "unfinished": unfinished}
+        return {"rows": rows, "unfinished": unfinished, "retries": self._take_retries()}
 
 
 async def bounded(jobs: list, seconds: float) -> int:
