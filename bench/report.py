@@ -213,3 +213,58 @@ def plot(results: dict, path: Path) -> Path | None:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def machine_block(results: dict) -> str:
+    m = results["machine"]
+    return "\n".join(
+        [
+            f"- {m['nproc']} cores ({m['cpu']}), {m['memory_gb']} GB of memory, load average "
+            f"{m['load_average'][0]} when the run started; everything on this one machine.",
+            f"- Python {m['python']}, Django {m['django']}, Channels {m['channels']}, channels-redis "
+            f"{m['channels_redis']}, Daphne {m['daphne']}, redis-py {m['redis_py']}, websockets "
+            f"{m['websockets']}; {results.get('redis')}, {results.get('database')}.",
+            f"- {results['config']['daphne']} Daphne processes, {results['config']['workers']} load "
+            f"generator processes, commit {results.get('commit')}, run started "
+            f"{results['started_at']}, took {results.get('seconds')} s.",
+        ]
+    )
+
+
+def layers_table(results: dict) -> str:
+    """The layer comparison with ours and the baseline at the same N from the same run."""
+    n = results["config"]["layer_n"]
+    lines = [
+        f"| N = {n} | Daphne | p50 to the last client | p99 | lost | seq gaps | connect failures |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    point = next((p for p in results.get("scale") or [] if p["n"] == n), None)
+    if point:
+        for key, label, procs in (
+            ("ours", "hub + Redis streams (the project)", results["config"]["daphne"]),
+            ("baseline", "plain websockets.broadcast()", 1),
+        ):
+            r = point[key]
+            lines.append(
+                f"| {label} | {procs} | {r['last_client_ms']['p50']} ms | {r['last_client_ms']['p99']} ms "
+                f"| {r['lost']} | {r['seq_gaps']} | {point[key + '_connect']['failed']} |"
+            )
+    for layer, r in (results.get("layers") or {}).items():
+        if "last_client_ms" not in r:
+            lines.append(
+                f"| textbook consumer, {layer} layer | | {r.get('error') or r.get('skipped')} | | | | |"
+            )
+            continue
+        lines.append(
+            f"| textbook consumer, {layer} layer | {r['daphne']} | {r['last_client_ms']['p50']} ms "
+            f"| {r['last_client_ms']['p99']} ms | {r['lost']} | {r['seq_gaps']} | {r['connect']['failed']} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    data = json.loads(Path(sys.argv[1]).read_text())
+    print(machine_block(data), "", table(data), "", layers_table(data), sep="\n")
