@@ -565,10 +565,12 @@ def question_storm(
         1 for r in rows if r["first"]["id"] is not None and r["first"]["id"] == r["second"]["id"]
     )
     counts = _stable_counts(ctl, session_id, [], 15.0)
+    unfinished = sum(r["unfinished"] for r in replies)
     return {
-        "askers": askers,
+        "askers": len(rows)
+        + unfinished,  # phones that asked (a worker asks with the phones it has)
         "requests": len(requests),
-        "unfinished_pairs": sum(r["unfinished"] for r in replies),
+        "unfinished_pairs": unfinished,
         "retried_after_a_broken_connection": sum(r["retries"] for r in replies),
         "statuses": _merge_counts([{str(x["status"]): 1} for x in requests]),
         "pairs_same_question": pairs_same,
