@@ -14,6 +14,7 @@ import time
 from collections import deque
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -37,6 +38,16 @@ class StreamConsumer(AsyncWebsocketConsumer):
     # The hub carries every broadcast: no channel-layer channel per socket (Channels would
     # otherwise subscribe one in Redis and keep a receive task waiting on it, per socket).
     channel_layer_alias = None
+
+    async def dispatch(self, message: dict) -> None:
+        """Channels 4.3 runs close_old_connections in the database thread before every handler
+        (a thread hop per connect, ping and frame; 41% of a loaded Daphne's samples in the
+        profile given with issue #6). This consumer touches the database only through
+        database_sync_to_async, which does that clean-up itself, in that thread."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def resolve_stream(self) -> str:
         """The stream this socket follows; raise Denied(close code) to refuse it."""
