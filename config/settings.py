@@ -148,7 +148,10 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("REALTIME_PREFIX", "hoithao"),
-            "OPTIONS": {"max_connections": REDIS_MAX_CONNECTIONS},
+            "OPTIONS": {
+                "max_connections": REDIS_MAX_CONNECTIONS,
+                "pool_class": "config.redis_pool.SharedConnectionPool",
+            },
         }
     }
 else:

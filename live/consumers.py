@@ -1,5 +1,7 @@
 """The three streams. Thin: who may follow what; the rest is the StreamConsumer base."""
 
+import time
+
 from channels.db import database_sync_to_async
 
 from live import selectors
@@ -7,15 +9,40 @@ from live.models import Hall, Session
 from live.realtime import envelope, streams
 from live.realtime.consumer import Denied, StreamConsumer
 
+# A hall of phones connects to the same session in the same minute; which event a session
+# or hall belongs to does not change, so each process asks the database once a minute, not
+# once per socket (the handshake's query was a third of Daphne's CPU in a join storm).
+LOOKUP_SECONDS = 60
+_lookups: dict[tuple[str, int], tuple[float, int | None]] = {}
 
-@database_sync_to_async
-def _session_event_id(session_id: int) -> int | None:
+
+async def _cached(kind: str, key: int, query) -> int | None:
+    now = time.monotonic()
+    hit = _lookups.get((kind, key))
+    if hit is not None and now - hit[0] < LOOKUP_SECONDS:
+        return hit[1]
+    value = await database_sync_to_async(query)(key)
+    if value is not None:  # an unknown id may be created the next minute: ask again then
+        if len(_lookups) > 10_000:
+            _lookups.clear()
+        _lookups[(kind, key)] = (now, value)
+    return value
+
+
+def _event_of_session(session_id: int) -> int | None:
     return Session.objects.filter(pk=session_id).values_list("event_id", flat=True).first()
 
 
-@database_sync_to_async
-def _hall_exists(hall_id: int) -> bool:
-    return Hall.objects.filter(pk=hall_id).exists()
+def _event_of_hall(hall_id: int) -> int | None:
+    return Hall.objects.filter(pk=hall_id).values_list("event_id", flat=True).first()
+
+
+async def _session_event_id(session_id: int) -> int | None:
+    return await _cached("session", session_id, _event_of_session)
+
+
+async def _hall_exists(hall_id: int) -> bool:
+    return await _cached("hall", hall_id, _event_of_hall) is not None
 
 
 @database_sync_to_async
