@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: the chain above runs synchronously in one thread (config/middleware.py).
+    "config.middleware.SyncMiddlewareChain",
 ]
 
 ROOT_URLCONF = "config.urls"
