@@ -82,33 +82,10 @@
     return tokenPromise;
   }
 
-  function csrfToken() {
-    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
-  }
-
   /** fetch as {ok, status, body, headers}; rejects only when the network fails. */
   function request(method, path, body, participantToken) {
-    var headers = { Accept: "application/json" };
-    if (body !== undefined && body !== null) headers["Content-Type"] = "application/json";
-    if (participantToken) headers["X-Participant-Token"] = participantToken;
-    var csrf = csrfToken();
-    if (csrf) headers["X-CSRFToken"] = csrf;
-    return fetch(cfg.api + path, {
-      method: method,
-      headers: headers,
-      credentials: "same-origin",
-      body: body === undefined || body === null ? undefined : JSON.stringify(body),
-    }).then(function (res) {
-      return res
-        .json()
-        .catch(function () {
-          return {};
-        })
-        .then(function (json) {
-          return { ok: res.ok, status: res.status, body: json, headers: res.headers };
-        });
-    });
+    var headers = participantToken ? { "X-Participant-Token": participantToken } : {};
+    return Live.apiRequest(cfg.api + path, method, body, headers);
   }
 
   /** An API call as this phone's participant; a token the server forgot is replaced once. */

@@ -312,9 +312,44 @@
     return (lang === "en" && texts.en) || texts.vi || texts.en || "";
   }
 
+  function csrfToken() {
+    var m = root.document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
+  /** A JSON API call as {ok, status, body, headers}; rejects only when the network fails.
+   * `headers` adds to the defaults (JSON, the CSRF token for a signed-in moderator). */
+  function apiRequest(url, method, body, headers) {
+    var all = { Accept: "application/json" };
+    if (body !== undefined && body !== null) all["Content-Type"] = "application/json";
+    var csrf = csrfToken();
+    if (csrf) all["X-CSRFToken"] = csrf;
+    Object.keys(headers || {}).forEach(function (name) {
+      all[name] = headers[name];
+    });
+    return root
+      .fetch(url, {
+        method: method,
+        headers: all,
+        credentials: "same-origin",
+        body: body === undefined || body === null ? undefined : JSON.stringify(body),
+      })
+      .then(function (res) {
+        return res
+          .json()
+          .catch(function () {
+            return {};
+          })
+          .then(function (json) {
+            return { ok: res.ok, status: res.status, body: json, headers: res.headers };
+          });
+      });
+  }
+
   root.LiveSocket = LiveSocket;
   root.LiveStore = LiveStore;
   root.Live = {
+    apiRequest: apiRequest,
     format: format,
     replaceChildren: replaceChildren,
     el: el,

@@ -20,27 +20,8 @@
 
   /* ---- the API ------------------------------------------------------------------------ */
 
-  function csrfToken() {
-    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
-  }
-
   function api(method, path, body) {
-    return fetch(cfg.api + path, {
-      method: method,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
-      body: body ? JSON.stringify(body) : undefined,
-    }).then(function (res) {
-      return res
-        .json()
-        .catch(function () {
-          return {};
-        })
-        .then(function (json) {
-          return { ok: res.ok, status: res.status, body: json };
-        });
-    });
+    return Live.apiRequest(cfg.api + path, method, body);
   }
 
   var flashTimer = null;
