@@ -198,15 +198,12 @@ class Stack:
         return psycopg.connect(admin, autocommit=True), parsed.path.lstrip("/")
 
     def create_database(self) -> None:
-        if not self._is_postgres():
-            path = Path(urlparse(self.database_url).path)
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-            return
-        conn, name = self._admin_connection()
-        with conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
+        """A fresh, empty database (SQLite: the file appears at migrate)."""
+        self.drop_database()
+        if self._is_postgres():
+            conn, name = self._admin_connection()
+            with conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
 
     def drop_database(self) -> None:
         if not self._is_postgres():
