@@ -18,8 +18,6 @@ from live.models import Session
 # where changes maps a field to (old, new). qa registers its audit row here.
 session_change_hooks: list[Callable[..., None]] = []
 
-SESSION_FIELDS = ("status", "qa_open", "moderation")
-
 
 def session_update(
     *,

@@ -386,11 +386,6 @@ class RedisSubscriber:
             if client is not None:
                 await client.aclose()
 
-    async def kill_connection_for_tests(self) -> None:
-        """Drop the pub/sub connection as a network fault would (used by tests only)."""
-        if self._pubsub is not None and self._pubsub.connection is not None:
-            await self._pubsub.connection.disconnect()
-
 
 # --------------------------------------------------------------------------------------------
 # In memory (one process)
