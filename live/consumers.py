@@ -54,10 +54,11 @@ class SessionStreamConsumer(StreamConsumer):
     """ws/sessions/<id>/ - the audience: public questions, votes, session status."""
 
     async def resolve_stream(self) -> str:
-        session_id = self.scope["url_route"]["kwargs"]["session_id"]
-        if await _session_event_id(session_id) is None:
+        self.session_id = self.scope["url_route"]["kwargs"]["session_id"]
+        self.event_id = await _session_event_id(self.session_id)
+        if self.event_id is None:
             raise Denied(envelope.CLOSE_NOT_FOUND)
-        return streams.session_stream(session_id)
+        return streams.session_stream(self.session_id)
 
 
 class ModerationStreamConsumer(StreamConsumer):

@@ -7,10 +7,14 @@ WebSocket command call these, nothing else."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import reduce
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -353,38 +357,99 @@ def question_bulk(*, session_id: int, action: str, ids: list[int], actor) -> lis
 # ---- votes ------------------------------------------------------------------------------------
 
 
-def _votable(question_id: int, participant: Participant) -> Question:
-    question = Question.objects.select_related("session").filter(pk=question_id).first()
-    if question is None or question.session.event_id != participant.event_id:
-        raise DomainError(_("No such question."), code="question.not_found", status=404)
-    if question.status not in PUBLIC_STATUSES:
-        raise DomainError(
-            _("Only questions on screen can be voted on."), code="vote.not_public", status=409
+@dataclass(frozen=True)
+class VoteChange:
+    """One phone's vote (voted=True) or its withdrawal (voted=False) on one question."""
+
+    participant_id: int
+    event_id: int  # the participant's event: a question of another event is not found
+    question_id: int
+    voted: bool
+
+
+def votes_apply(changes: list[VoteChange]) -> list[int | DomainError]:
+    """Apply many votes in one transaction; per change, in order, the question's tally after
+    the transaction, or the DomainError that refused it (the others still apply).
+
+    The socket path collects whatever phones send while the previous transaction runs
+    (live/realtime/batch.py), so a hall voting at once costs a few transactions a second
+    instead of one per vote. Casting twice is one vote; the last change of a participant on a
+    question wins. Tallies are recounted from the vote rows, with the question rows locked
+    (in id order, like question_merge), so concurrent writers cannot lose an update."""
+    ids = sorted({c.question_id for c in changes})
+    results: list[int | DomainError | None] = []
+    wanted: dict[tuple[int, int], bool] = {}
+    with transaction.atomic():
+        questions = {
+            q.pk: q
+            for q in Question.objects.select_for_update(of=("self",))
+            .filter(pk__in=ids)
+            .select_related("session")
+            .only("id", "status", "session_id", "session__event_id")
+            .order_by("pk")
+        }
+        for change in changes:
+            question = questions.get(change.question_id)
+            if question is None or question.session.event_id != change.event_id:
+                results.append(
+                    DomainError(_("No such question."), code="question.not_found", status=404)
+                )
+            elif question.status not in PUBLIC_STATUSES:
+                results.append(
+                    DomainError(
+                        _("Only questions on screen can be voted on."),
+                        code="vote.not_public",
+                        status=409,
+                    )
+                )
+            else:
+                wanted[(change.participant_id, change.question_id)] = change.voted
+                results.append(None)
+        if not wanted:
+            return results  # type: ignore[return-value]
+        Vote.objects.bulk_create(
+            [Vote(participant_id=p, question_id=q) for (p, q), voted in wanted.items() if voted],
+            ignore_conflicts=True,
         )
-    return question
+        withdrawn = [
+            Q(participant_id=p, question_id=q) for (p, q), voted in wanted.items() if not voted
+        ]
+        if withdrawn:
+            Vote.objects.filter(reduce(operator.or_, withdrawn)).delete()
+        touched = sorted({q for _, q in wanted})
+        counted = (
+            Vote.objects.filter(question_id=OuterRef("pk"))
+            .order_by()
+            .values("question_id")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        Question.objects.filter(pk__in=touched).update(vote_count=Coalesce(Subquery(counted), 0))
+        tallies = dict(Question.objects.filter(pk__in=touched).values_list("pk", "vote_count"))
+        for question_id in touched:
+            broadcast.votes_changed(
+                session_id=questions[question_id].session_id, question_id=question_id
+            )
+    return [
+        tallies[c.question_id] if r is None else r for c, r in zip(changes, results, strict=True)
+    ]
+
+
+def _vote(*, question_id: int, participant: Participant, voted: bool) -> int:
+    change = VoteChange(participant.pk, participant.event_id, question_id, voted)
+    (result,) = votes_apply([change])
+    if isinstance(result, DomainError):
+        raise result
+    return result
 
 
 def vote_cast(*, question_id: int, participant: Participant) -> int:
     """One vote per participant and question; casting again changes nothing. Returns the tally."""
-    question = _votable(question_id, participant)
-    try:
-        with transaction.atomic():
-            Vote.objects.create(question=question, participant=participant)
-            Question.objects.filter(pk=question.pk).update(vote_count=F("vote_count") + 1)
-            broadcast.votes_changed(session_id=question.session_id, question_id=question.pk)
-    except IntegrityError:
-        pass  # already voted
-    return Question.objects.filter(pk=question.pk).values_list("vote_count", flat=True).get()
+    return _vote(question_id=question_id, participant=participant, voted=True)
 
 
 def vote_withdraw(*, question_id: int, participant: Participant) -> int:
-    question = _votable(question_id, participant)
-    with transaction.atomic():
-        deleted, _ = Vote.objects.filter(question=question, participant=participant).delete()
-        if deleted:
-            Question.objects.filter(pk=question.pk).update(vote_count=F("vote_count") - 1)
-            broadcast.votes_changed(session_id=question.session_id, question_id=question.pk)
-    return Question.objects.filter(pk=question.pk).values_list("vote_count", flat=True).get()
+    return _vote(question_id=question_id, participant=participant, voted=False)
 
 
 # ---- the session's audit row (registered with live) --------------------------------------------

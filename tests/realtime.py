@@ -37,8 +37,10 @@ class StreamClient:
                 self.seq = frame["seq"]
         return frame
 
-    async def receive_type(self, type: str, timeout: float = 2.0) -> dict:
-        """The next frame of that type; frames of other types before it are kept in .frames."""
+    async def receive_type(self, type: str | tuple[str, ...], timeout: float = 2.0) -> dict:
+        """The next frame of that type (or of any of those types); frames of other types
+        before it are kept in .frames."""
+        wanted = (type,) if isinstance(type, str) else type
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             left = deadline - asyncio.get_running_loop().time()
@@ -47,7 +49,7 @@ class StreamClient:
                     f"no {type} frame within {timeout}s; got {[f['type'] for f in self.frames]}"
                 )
             frame = await self.receive(timeout=left)
-            if frame["type"] == type:
+            if frame["type"] in wanted:
                 return frame
 
     async def send(self, message: dict | str) -> None:

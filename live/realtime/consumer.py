@@ -230,8 +230,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
         """A frame outside the stream's sequence (pong, error)."""
         self._write(envelope.local_frame(type, data))
 
-    async def send_error(self, code: str, message: str) -> None:
-        self._write(envelope.error_frame(code, message))
+    async def send_error(self, code: str, message: str, **context) -> None:
+        self._write(envelope.error_frame(code, message, **context))
 
     # ---- client -> server ---------------------------------------------------------------
 

@@ -17,11 +17,16 @@ DISPLAY_SESSION_CHANGED = "display.session_changed"
 PRESENCE_UPDATED = "presence.updated"
 PONG = "pong"
 ERROR = "error"
+IDENTIFIED = "identified"  # the answer to identify
+VOTE_DONE = "vote.done"  # the answer to vote / unvote, once committed
 
 # Client -> server
 PING = "ping"
 RESUME = "resume"
 RESYNC = "resync"
+IDENTIFY = "identify"  # session stream: the phone's participant token, before votes
+VOTE = "vote"
+UNVOTE = "unvote"
 
 STREAM_TYPES = frozenset(
     {
@@ -62,5 +67,6 @@ def local_frame(type: str, data: dict[str, Any]) -> str:
     return dumps({"type": type, "data": data})
 
 
-def error_frame(code: str, message: str) -> str:
-    return local_frame(ERROR, {"code": code, "message": message})
+def error_frame(code: str, message: str, **context: Any) -> str:
+    """`context` says which request failed (e.g. the vote's ref and question)."""
+    return local_frame(ERROR, {"code": code, "message": message, **context})

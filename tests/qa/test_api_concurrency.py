@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connections
 from django.test import override_settings
 
+from qa import services
 from qa.models import Question, Vote
 from tests import factories
 from tests.api_clients import as_participant
@@ -106,3 +107,36 @@ def test_vote_cast_and_withdraw_racing_stay_consistent():
     question.refresh_from_db()
     assert question.vote_count == 20
     assert Vote.objects.filter(question=question).count() == 20
+
+
+def test_vote_batches_and_single_votes_racing_count_exactly():
+    """The socket's group commits (many votes, two questions, one transaction) racing the
+    HTTP API's single votes on the same rows: the tallies equal the rows."""
+    session = factories.session()
+    first = factories.question(session, status="approved")
+    second = factories.question(session, status="approved")
+    participants = [factories.participant(session.event)[0] for _ in range(80)]
+    event_id = session.event_id
+
+    def work(i):
+        if i % 2:  # a batch: 10 phones, both questions
+            group = participants[i * 5 : i * 5 + 10]
+            changes = [
+                services.VoteChange(p.pk, event_id, q.pk, True)
+                for p in group
+                for q in (second, first)
+            ]
+            return services.votes_apply(changes)
+        return [
+            services.vote_cast(question_id=q.pk, participant=p)
+            for p in participants[i * 5 : i * 5 + 10]
+            for q in (first, second)
+        ]
+
+    run_threads(15, work)
+    settle_broadcasts()
+    for question in (first, second):
+        question.refresh_from_db()
+        rows = Vote.objects.filter(question=question).count()
+        assert rows == 80
+        assert question.vote_count == rows

@@ -1,0 +1,16 @@
+"""WebSocket routes. Here rather than in live/ because the phone's socket is qa's
+(votes travel over it) and live does not import qa."""
+
+from django.urls import path
+
+from live import consumers as live_consumers
+from qa import consumers as qa_consumers
+
+websocket_urlpatterns = [
+    path("ws/sessions/<int:session_id>/", qa_consumers.AudienceStreamConsumer.as_asgi()),
+    path(
+        "ws/sessions/<int:session_id>/moderation/",
+        live_consumers.ModerationStreamConsumer.as_asgi(),
+    ),
+    path("ws/halls/<int:hall_id>/display/", live_consumers.DisplayStreamConsumer.as_asgi()),
+]
