@@ -216,10 +216,40 @@
     empty.textContent = S.no_questions;
   }
 
+  // The socket this phone last identified on: identify again on every new connection.
+  var identifiedOn = null;
+  // Answers to a vote over the socket, as the HTTP API would give them.
+  var VOTE_ERROR_STATUS = { "question.not_found": 404, "vote.not_public": 409, "vote.throttled": 429 };
+
+  /** A vote over the open socket (docs/protocol.md), answered like the HTTP call; rejects
+   * when the socket cannot carry it, and the caller votes over HTTP instead. */
+  function voteOverSocket(id, withdraw) {
+    return token().then(function (t) {
+      if (socket.state !== "connected" || !socket.ws) throw new Error("socket down");
+      if (identifiedOn !== socket.ws) {
+        // Frames are handled in order: the vote right behind it is already identified.
+        if (!socket.send({ type: "identify", token: t, lang: cfg.lang })) throw new Error("socket down");
+        identifiedOn = socket.ws;
+      }
+      return socket.request({ type: withdraw ? "unvote" : "vote", question: id }, 5000).then(function (frame) {
+        if (frame.type === "vote.done") return { ok: true, status: 200, body: { votes: frame.data.votes } };
+        var status = VOTE_ERROR_STATUS[frame.data.code];
+        if (!status) {
+          identifiedOn = null; // unidentified, or not saved: HTTP answers for sure
+          throw new Error(frame.data.code);
+        }
+        return { ok: false, status: status, body: { code: frame.data.code, detail: frame.data.message } };
+      });
+    });
+  }
+
   function toggleVote(id, button) {
     var voted = myVotes.has(id);
     button.disabled = true;
-    call(voted ? "DELETE" : "POST", "questions/" + id + "/vote/")
+    voteOverSocket(id, voted)
+      .catch(function () {
+        return call(voted ? "DELETE" : "POST", "questions/" + id + "/vote/");
+      })
       .then(function (res) {
         if (res.ok) {
           if (voted) myVotes.delete(id);

@@ -30,6 +30,8 @@
     this._pongDeadline = null;
     this._pingSentAt = 0;
     this._stopped = false;
+    this._refs = 0;
+    this._waiting = {}; // ref -> {resolve, reject, timer} of a request awaiting its answer
     var self = this;
     root.addEventListener("online", function () {
       if (self.state !== "connected") self._reconnectNow();
@@ -68,6 +70,35 @@
       return true;
     }
     return false;
+  };
+
+  /** Send a command that is answered (a vote): resolves with the answer frame carrying the
+   * same ref (its type says done or error); rejects when the socket is not open, closes
+   * first, or no answer comes within timeoutMs. The caller may then use HTTP instead. */
+  LiveSocket.prototype.request = function (message, timeoutMs) {
+    var self = this;
+    var ref = "r" + ++this._refs;
+    message.ref = ref;
+    return new Promise(function (resolve, reject) {
+      if (!self.send(message)) {
+        reject(new Error("socket not open"));
+        return;
+      }
+      var timer = root.setTimeout(function () {
+        delete self._waiting[ref];
+        reject(new Error("no answer"));
+      }, timeoutMs || 5000);
+      self._waiting[ref] = { resolve: resolve, reject: reject, timer: timer };
+    });
+  };
+
+  LiveSocket.prototype._failWaiting = function () {
+    var waiting = this._waiting;
+    this._waiting = {};
+    Object.keys(waiting).forEach(function (ref) {
+      root.clearTimeout(waiting[ref].timer);
+      waiting[ref].reject(new Error("socket closed"));
+    });
   };
 
   LiveSocket.prototype._setState = function (state) {
@@ -111,6 +142,7 @@
       if (self.ws !== ws) return;
       self.ws = null;
       self._clearTimers();
+      self._failWaiting();
       if (self._stopped) return;
       // 4401/4403/4404: this socket is not allowed; retrying will not help.
       if (event.code === 4401 || event.code === 4403 || event.code === 4404) {
@@ -167,6 +199,13 @@
   LiveSocket.prototype._receive = function (frame) {
     var type = frame.type;
     var data = frame.data || {};
+    var waiting = typeof frame.seq !== "number" && data.ref ? this._waiting[data.ref] : null;
+    if (waiting) {
+      delete this._waiting[data.ref];
+      root.clearTimeout(waiting.timer);
+      waiting.resolve(frame);
+      return;
+    }
     if (type === "pong") {
       root.clearTimeout(this._pongDeadline);
       var now = Date.now();

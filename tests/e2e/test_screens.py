@@ -467,3 +467,36 @@ def test_display_dom_stays_bounded_as_questions_and_votes_flow(screens_server, p
     expect(display.locator("#d-list li").first.locator(".d-votes")).to_have_text("1")
     assert display.locator("#d-list li").count() <= 5
     assert display.evaluate("document.getElementsByTagName('*').length") == count
+
+
+def test_phone_votes_over_its_socket_and_over_http_when_the_socket_is_down(
+    screens_server, page_for, summit
+):
+    event, hall, session, moderator = summit
+    question = factories.question(session, status="approved", text="Xe buýt điện khi nào chạy?")
+    server = screens_server()
+    phone = page_for(360, 740, base_url=server.url)
+    http_votes, socket_frames = [], []
+    phone.on("request", lambda r: http_votes.append(r.method) if "/vote/" in r.url else None)
+    phone.on("websocket", lambda ws: ws.on("framesent", lambda f: socket_frames.append(f)))
+    phone.goto(phone_url(event, session))
+    expect(phone.locator("#conn")).to_have_class("conn conn-connected")
+    button = phone.locator("#public-list .q .vote")
+
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(button.locator(".vote-count")).to_have_text("1")
+    assert http_votes == []
+    sent = [f for f in socket_frames if '"identify"' in f or '"vote"' in f]
+    assert [f.split('"type":"')[1].split('"')[0] for f in sent] == ["identify", "vote"]
+    question.refresh_from_db()
+    assert question.vote_count == 1
+
+    phone.evaluate("window.hoithaoSocket.stop()")  # the socket is gone: HTTP takes the vote
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "false")
+    expect(button.locator(".vote-count")).to_have_text("0")
+    assert http_votes == ["DELETE"]
+    question.refresh_from_db()
+    assert question.vote_count == 0
+    assert phone.errors == []
