@@ -41,6 +41,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--join-window", type=float, default=15.0, help="seconds over which phones arrive"
     )
     p.add_argument("--vote-window", type=float, default=10.0)
+    p.add_argument(
+        "--vote-over",
+        choices=("socket", "http"),
+        default="socket",
+        help="how phones vote: frames over their open socket (default) or a POST each",
+    )
     p.add_argument("--askers", type=int, default=500)
     p.add_argument("--ask-window", type=float, default=10.0)
     p.add_argument(
@@ -315,7 +321,10 @@ def run_storms(args, ctl: Ctl, fleet: Fleet, ports: list[int], deadline: float, 
         )
         joined += out["top_up"].get("joined", 0) if ok else 0
     if ok and joined and time.monotonic() < deadline:
-        log(f"vote storm: {joined} phones x 5 questions over {args.vote_window}s")
+        log(
+            f"vote storm: {joined} phones x 5 questions over {args.vote_window}s "
+            f"(over {args.vote_over})"
+        )
         ok = attempt(
             "vote",
             lambda: scenarios.vote_storm(
@@ -326,13 +335,15 @@ def run_storms(args, ctl: Ctl, fleet: Fleet, ports: list[int], deadline: float, 
                 phones=joined,
                 window=args.vote_window,
                 settle=15.0,
+                over=args.vote_over,
             ),
         )
         if ok:
             v = out["vote"]
             log(
                 f"vote storm: {v['votes_ok']}/{v['votes_sent']} accepted, db exact {v['db_exact']}, "
-                f"clients exact {v['clients_exact']}/{v['clients']}, staleness p99 {v['staleness_ms']['p99']} ms"
+                f"clients exact {v['clients_exact']}/{v['clients']}, ack p99 {v['vote_ack_ms']['p99']} ms, "
+                f"staleness p99 {v['staleness_ms']['p99']} ms"
             )
     if ok and joined and time.monotonic() < deadline:
         askers = min(args.askers, joined)

@@ -4,7 +4,9 @@ Each worker runs one asyncio loop holding thousands of WebSocket clients. A clie
 plain `asyncio.Protocol` around websockets' Sans-I/O `ClientProtocol` (no task and no queue
 per socket, so the generator costs as little CPU as it can). It stamps every chunk the kernel
 hands it with `time.time()` before parsing, checks seq continuity per frame, and remembers
-when each question first arrived. HTTP (join, vote, ask) goes through httpx.
+when each question first arrived. A phone votes over its socket (identify, then one vote
+frame per question, each answered by a local frame routed back to its caller by `ref`) or,
+for comparison, over HTTP; join and ask go through httpx.
 
 The harness drives the workers through `Fleet` (one pipe per worker, one command at a time).
 Every wait is bounded in time."""
@@ -52,6 +54,9 @@ class Client(asyncio.Protocol):
         self.marks: dict[int, float] = {}  # question id -> first question.updated
         self.votes: dict[int, int] = {}  # question id -> tally this client holds
         self.vote_frames: dict[int, float] = {}  # seq of a votes.updated -> when it arrived
+        self.pending: dict[str, asyncio.Future] = {}  # ref -> (reply, arrival) of a command
+        self.participant: int | None = None  # who the socket speaks for, once identified
+        self.unmatched: Counter = Counter()  # replies no command waited for (late, or stray)
 
     # asyncio.Protocol
     def connection_made(self, transport) -> None:
@@ -85,6 +90,10 @@ class Client(asyncio.Protocol):
             self.ready.set_exception(
                 ConnectionError(f"closed before the snapshot ({self.close_code})")
             )
+        pending, self.pending = self.pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(ConnectionError(f"closed ({self.close_code})"))
         if not self.lost.done():
             self.lost.set_result(None)
 
@@ -94,6 +103,61 @@ class Client(asyncio.Protocol):
                 self.transport.write(data)
             elif self.transport.can_write_eof():
                 self.transport.write_eof()
+
+    # commands: client -> server frames answered by a local frame
+    def send(self, message: dict) -> None:
+        if self.transport is None or self.transport.is_closing() or self.lost.done():
+            raise ConnectionError(f"socket closed ({self.close_code})")
+        self.proto.send_text(json.dumps(message, separators=(",", ":")).encode())
+        self._flush()
+
+    def submit(self, message: dict, ref: str) -> asyncio.Future:
+        """Send one command now; the future gets (reply, arrival time) of the local frame
+        that answers it. Sent before this returns, so commands leave in call order."""
+        if ref in self.pending:
+            raise ValueError(f"ref {ref!r} is already waiting for its reply")
+        future = asyncio.get_running_loop().create_future()
+        self.send(message)
+        self.pending[ref] = future
+        return future
+
+    async def request(self, message: dict, ref: str, timeout: float) -> tuple[dict, float]:
+        """submit() and wait, bounded, for the reply: (the frame, when its bytes arrived)."""
+        future = self.submit(message, ref)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            if self.pending.get(ref) is future:
+                del self.pending[ref]
+
+    def _on_local(self, message: dict, now: float) -> None:
+        """A frame outside the stream (no seq): the reply to a command, matched by its ref.
+        identified and identify.* errors carry none and go to IDENTIFY_REF. Any other error
+        without a ref (frame.unknown_type from a server without the command...) is taken as
+        the answer to the oldest command still waiting: the server reads a socket's frames in
+        order and answers such errors at once (votes it answers once committed, with their
+        ref), so this is right whenever every waiting command met the same error."""
+        kind = message.get("type")
+        data = message.get("data")
+        if not isinstance(data, dict):
+            data = {}
+        code = str(data.get("code", ""))
+        if kind == "identified" or (kind == "error" and code.startswith("identify.")):
+            ref = IDENTIFY_REF
+            if kind == "identified":
+                self.participant = data.get("participant")
+        elif kind in ("vote.done", "error"):
+            ref = data.get("ref")
+            if kind == "error" and ref is None and self.pending:
+                ref = next(iter(self.pending))
+        else:
+            return  # pong
+        future = self.pending.pop(ref, None) if isinstance(ref, str) else None
+        if future is None:
+            self.unmatched[code or kind] += 1
+            return
+        if not future.done():
+            future.set_result((message, now))
 
     # frames
     def _on_text(self, data: bytes, now: float) -> None:
@@ -117,7 +181,8 @@ class Client(asyncio.Protocol):
         message = json.loads(data)
         seq = message.get("seq")
         if seq is None:
-            return  # pong or error: outside the stream
+            self._on_local(message, now)  # a reply, pong or error: outside the stream
+            return
         kind = message["type"]
         if kind == "snapshot":
             if self.epoch is not None:
@@ -157,6 +222,7 @@ class Client(asyncio.Protocol):
             self._flush()
 
 
+IDENTIFY_REF = "identify"  # where identified (which carries no ref) is routed
 _QUESTION_UPDATED = b'","type":"question.updated","data":{"id":'
 
 
@@ -204,6 +270,7 @@ async def open_client(url: str, received: Counter, tallies: dict, timeout: float
 
 
 HTTP_CONNECTIONS = 256  # per worker process
+SOCKET_TIMEOUT = 30.0  # seconds a command over the socket waits for its reply, like httpx's
 
 
 def _error_name(exc: BaseException) -> str:
@@ -436,35 +503,71 @@ class Worker:
         start_at: float,
         seed: int,
         give_up_after: float,
+        over: str = "socket",
     ) -> dict:
-        """Every phone votes once on each question, at random moments within the window."""
+        """Every phone votes once on each question, at random moments within the window:
+        over its open socket (identify at its first vote, then a vote frame answered by
+        vote.done), or with a POST each when `over` is "http". A row per vote: q, status
+        ("ok" or the error code over the socket; the HTTP status; an exception's name),
+        votes (the committed tally the answer carried), began, done (when the answer's bytes
+        arrived over the socket; when httpx returned over HTTP)."""
+        if over not in ("socket", "http"):
+            raise ValueError(f"over must be socket or http, not {over!r}")
         rng = random.Random(seed)
+        phones = self.phones.get(group, [])
         rows = []
+
+        async def by_http(phone: dict, question_id: int, row: dict) -> None:
+            response = await self.post(
+                f"{phone['base']}/api/v1/questions/{question_id}/vote/",
+                headers={"X-Participant-Token": phone["token"]},
+            )
+            row["status"] = response.status_code
+            if response.status_code in (200, 201):
+                row["votes"] = response.json()["votes"]
+
+        async def by_socket(phone: dict, question_id: int, row: dict) -> None:
+            client: Client = phone["client"]
+            if not phone.get("identified") and phone.get("identify") is None:
+                # The server handles a socket's frames in order: the vote can follow at once.
+                message = {"type": "identify", "token": phone["token"]}
+                phone["identify"] = (time.time(), client.submit(message, IDENTIFY_REF))
+            ref = f"v{question_id}"
+            message = {"type": "vote", "question": question_id, "ref": ref}
+            reply, row["done"] = await client.request(message, ref, SOCKET_TIMEOUT)
+            data = reply.get("data") or {}
+            if reply.get("type") != "vote.done":
+                row["status"] = str(data.get("code") or reply.get("type"))
+            elif data.get("question") != question_id or not isinstance(data.get("votes"), int):
+                row["status"] = "vote.done.mismatched"
+            else:
+                row["status"], row["votes"] = "ok", data["votes"]
+
+        vote = by_socket if over == "socket" else by_http
 
         async def one(phone: dict, question_id: int, offset: float) -> None:
             await asyncio.sleep(max(0.0, start_at + offset - time.time()))
             began = time.time()
             row = {"q": question_id, "status": None, "votes": None, "began": began, "done": None}
             try:
-                response = await self.post(
-                    f"{phone['base']}/api/v1/questions/{question_id}/vote/",
-                    headers={"X-Participant-Token": phone["token"]},
-                )
-                row["status"] = response.status_code
-                if response.status_code in (200, 201):
-                    row["votes"] = response.json()["votes"]
+                await vote(phone, question_id, row)
             except Exception as exc:
                 row["status"] = _error_name(exc)
-            row["done"] = time.time()
+            if row["done"] is None:
+                row["done"] = time.time()
             rows.append(row)
 
-        jobs = [
-            one(phone, q, rng.uniform(0, window))
-            for phone in self.phones.get(group, [])
-            for q in question_ids
-        ]
+        jobs = [one(phone, q, rng.uniform(0, window)) for phone in phones for q in question_ids]
         unfinished = await bounded(jobs, give_up_after)
-        return {"rows": rows, "unfinished": unfinished, "retries": self._take_retries()}
+        result = {"rows": rows, "unfinished": unfinished, "retries": self._take_retries()}
+        if over == "socket":
+            result["identify"] = _identify_results(phones)
+            unmatched: Counter = Counter()
+            for phone in phones:
+                unmatched.update(phone["client"].unmatched)
+                phone["client"].unmatched.clear()
+            result["unmatched_replies"] = dict(unmatched)
+        return result
 
     async def cmd_ask(
         self,
@@ -508,6 +611,38 @@ class Worker:
         jobs = [one(i, p, rng.uniform(0, window)) for i, p in enumerate(phones)]
         unfinished = await bounded(jobs, give_up_after)
         return {"rows": rows, "unfinished": unfinished, "retries": self._take_retries()}
+
+
+def _identify_results(phones: list[dict]) -> dict:
+    """How the identify frames of this storm went: statuses, and seconds from sending one to
+    its identified. A phone whose identify failed or went unanswered sends it again at its
+    next vote (in a later storm)."""
+    statuses: Counter = Counter()
+    took = []
+    for phone in phones:
+        entry = phone.pop("identify", None)
+        if entry is None:
+            continue
+        began, future = entry
+        if not future.done():
+            future.cancel()
+            client = phone["client"]
+            if client.pending.get(IDENTIFY_REF) is future:
+                del client.pending[IDENTIFY_REF]
+            statuses["unanswered"] += 1
+        elif future.cancelled():
+            statuses["cancelled"] += 1
+        elif future.exception() is not None:
+            statuses[_error_name(future.exception())] += 1
+        else:
+            reply, arrived = future.result()
+            if reply.get("type") == "identified":
+                phone["identified"] = True
+                statuses["ok"] += 1
+                took.append(arrived - began)
+            else:
+                statuses[str((reply.get("data") or {}).get("code") or reply.get("type"))] += 1
+    return {"statuses": dict(statuses), "took": took}
 
 
 async def bounded(jobs: list, seconds: float) -> int:

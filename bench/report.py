@@ -129,11 +129,15 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
             and p99 is not None
             and p99 <= STALENESS_P99_MS
         )
+        # Results written before votes went over the socket: HTTP, under the old key.
+        over = v.get("vote_over", "http")
+        ack = v.get("vote_ack_ms") or v.get("vote_http_ms")
         out.append(
             (
-                f"vote storm: {v['phones']} phones x 5 questions over {results['config']['vote_window']} s",
+                f"vote storm: {v['phones']} phones x 5 questions over {results['config']['vote_window']} s "
+                f"({'vote frames on the socket' if over == 'socket' else 'POST per vote'})",
                 f"{v['votes_ok']}/{v['votes_sent']} accepted (last after {v['last_accepted_after_s']} s, "
-                f"vote p99 {v['vote_http_ms']['p99']} ms); DB counter = rows {v['db_counter_matches_rows']}, "
+                f"ack p99 {ack['p99']} ms); DB counter = rows {v['db_counter_matches_rows']}, "
                 f"all {v['phones']} counted {v['db_exact']}; phones holding the DB tallies "
                 f"{v['clients_exact']}/{v['clients']}; staleness p99 {p99} ms",
                 f"every vote counted, DB = phones, staleness p99 <= {STALENESS_P99_MS} ms",

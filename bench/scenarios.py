@@ -370,6 +370,7 @@ def layer_comparison(
 
 
 GIVE_UP_AFTER = 60.0  # seconds past a storm's window after which its requests are cancelled
+VOTE_ACCEPTED = (200, 201, "ok")  # a vote counted: the HTTP statuses, or vote.done on a socket
 
 
 def join_storm(
@@ -444,11 +445,13 @@ def vote_storm(
     phones: int,
     window: float,
     settle: float,
+    over: str = "socket",
     seed: int = 7,
 ) -> dict:
-    """Every joined phone votes once on each question within `window` seconds. Exactness:
-    the denormalised tally equals the vote rows, every accepted vote is in it, and every
-    phone ends holding the database's tallies from its votes.updated frames."""
+    """Every joined phone votes once on each question within `window` seconds, over its
+    open socket (identify, then vote frames answered by vote.done) or, `over="http"`, with a
+    POST each. Exactness: the denormalised tally equals the vote rows, every accepted vote is
+    in it, and every phone ends holding the database's tallies from its votes.updated frames."""
     start_at = time.time() + 1.0
     give_up = window + GIVE_UP_AFTER
     args = [
@@ -459,13 +462,14 @@ def vote_storm(
             "start_at": start_at,
             "seed": seed + i,
             "give_up_after": give_up,
+            "over": over,
         }
         for i in range(len(fleet.conns))
     ]
     replies = fleet.call("vote", args, give_up + 60)
     rows = [row for reply in replies for row in reply["rows"]]
     unfinished = sum(r["unfinished"] for r in replies)
-    ok = [r for r in rows if r["status"] in (200, 201)]
+    ok = [r for r in rows if r["status"] in VOTE_ACCEPTED]
     sent_window = [r["began"] - start_at for r in rows]
     counts = _stable_counts(ctl, session_id, question_ids, 30.0)
     expected = counts["vote_count"]
@@ -486,8 +490,10 @@ def vote_storm(
         accepted[str(r["q"])] = accepted.get(str(r["q"]), 0) + 1
     staleness, unresolved = _staleness(ok, reports, clients)
     finished = [r["done"] - start_at for r in ok]
+    identify = [r["identify"] for r in replies if "identify" in r]
     return {
         "phones": phones,
+        "vote_over": over,
         "votes_sent": len(rows) + unfinished,
         "votes_ok": len(ok),
         "unfinished": unfinished,
@@ -495,7 +501,11 @@ def vote_storm(
         "statuses": _merge_counts([{str(r["status"]): 1} for r in rows]),
         "last_sent_after_s": round(max(sent_window), 2) if sent_window else None,
         "last_accepted_after_s": round(max(finished), 2) if finished else None,
-        "vote_http_ms": summary_ms([r["done"] - r["began"] for r in ok]),
+        "vote_ack_ms": summary_ms([r["done"] - r["began"] for r in ok]),
+        "identify_statuses": _merge_counts(i["statuses"] for i in identify) if identify else None,
+        "identify_ms": summary_ms([t for i in identify for t in i["took"]]) if identify else None,
+        # Replies over the socket that no vote waited for: late (after SOCKET_TIMEOUT) or stray.
+        "unmatched_replies": _merge_counts(r.get("unmatched_replies", {}) for r in replies),
         "accepted_per_question": accepted,
         "db_vote_count": counts["vote_count"],
         "db_vote_rows": counts["vote_rows"],
@@ -518,8 +528,9 @@ def vote_storm(
 
 
 def _staleness(votes: list[dict], reports: list[dict], clients: int) -> tuple[list[float], int]:
-    """For each vote: from its response (the tally it returned is committed) to the moment
-    the LAST client held a votes.updated showing at least that tally."""
+    """For each vote: from its acknowledgement (vote.done or the HTTP response; the tally it
+    carried is committed) to the moment the LAST client held a votes.updated showing at least
+    that tally."""
     frames: dict[int, dict] = {}
     for report in reports:
         for seq, entry in report["vote_frames"].items():

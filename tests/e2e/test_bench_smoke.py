@@ -1,8 +1,9 @@
 """The benchmark harness, small: `python -m bench --smoke` starts its own Daphne processes
 (Redis-backed, with a fresh database), 50 clients in two load generator processes, and runs
-every scenario once: fan-out against the baseline, the textbook consumer, the join, vote and
-question storms. Latency depends on the machine and is not asserted; delivery is: nothing
-lost, seq continuous, every vote and question counted exactly."""
+every scenario once: fan-out against the baseline, the textbook consumer, the join, vote
+(frames over each phone's socket) and question storms. Latency depends on the machine and is
+not asserted; delivery is: nothing lost, seq continuous, every vote and question counted
+exactly."""
 
 from __future__ import annotations
 
@@ -104,7 +105,12 @@ def test_bench_smoke_join_storm_every_phone_gets_its_snapshot(smoke):
 
 def test_bench_smoke_vote_storm_counts_every_vote_exactly(smoke):
     vote = smoke["storms"]["vote"]
+    assert vote["vote_over"] == "socket"
+    assert vote["identify_statuses"] == {"ok": N}
+    assert vote["statuses"] == {"ok": N * 5}
+    assert vote["unmatched_replies"] == {}
     assert (vote["votes_sent"], vote["votes_ok"]) == (N * 5, N * 5)
+    assert vote["vote_ack_ms"]["count"] == N * 5
     assert set(vote["db_vote_count"].values()) == {N}
     assert set(vote["db_vote_rows"].values()) == {N}
     assert (vote["clients"], vote["clients_exact"], vote["seq_gaps"]) == (N, N, 0)
