@@ -120,10 +120,25 @@ def client_ip(request) -> str:
     trusted proxy (settings.TRUSTED_PROXIES, addresses or networks); then the right-most entry
     that is not itself a trusted proxy is the client (what the proxy saw, not what the client
     claimed)."""
-    remote = request.META.get("REMOTE_ADDR", "")
+    return forwarded_client(
+        request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR", "")
+    )
+
+
+def scope_client_ip(scope) -> str:
+    """client_ip for a WebSocket's ASGI scope."""
+    remote = (scope.get("client") or [""])[0] or ""
+    forwarded = ",".join(
+        value.decode("latin1")
+        for name, value in scope.get("headers", ())
+        if name == b"x-forwarded-for"
+    )
+    return forwarded_client(remote, forwarded)
+
+
+def forwarded_client(remote: str, forwarded: str) -> str:
     if not _is_trusted(remote):
         return remote
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     for entry in reversed([e.strip() for e in forwarded.split(",") if e.strip()]):
         try:
             ipaddress.ip_address(entry)

@@ -52,21 +52,23 @@ class ParticipantThrottle(BaseThrottle):
         return self._wait
 
 
-class ParticipantQuestionThrottle(ParticipantThrottle):
-    """A retry of a question already stored (same client_id) is not a new question, so it is
-    not counted: a phone on bad Wi-Fi must always get its answer back."""
+def is_question_retry(participant_id: int, client_id) -> bool:
+    """A retry of a question already stored (same client_id) is not a new question, so the
+    question throttles do not count it: a phone on bad Wi-Fi must always get its answer back."""
+    return (
+        isinstance(client_id, str)
+        and bool(client_id)
+        and Question.objects.filter(participant_id=participant_id, client_id=client_id).exists()
+    )
 
+
+class ParticipantQuestionThrottle(ParticipantThrottle):
     scope = "participant_question"
 
     def allow_request(self, request: Request, view) -> bool:
         participant = request_participant(request)
         client_id = request.data.get("client_id") if isinstance(request.data, dict) else None
-        if (
-            participant is not None
-            and isinstance(client_id, str)
-            and client_id
-            and Question.objects.filter(participant=participant, client_id=client_id).exists()
-        ):
+        if participant is not None and is_question_retry(participant.pk, client_id):
             return True
         return super().allow_request(request, view)
 

@@ -61,3 +61,16 @@ class GroupCommit(Generic[Item, Result]):
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():  # its socket may have gone meanwhile
                     future.set_result(result)
+
+
+def run_each(calls: list[Callable[[], Result]]) -> list[Result | Exception]:
+    """For a GroupCommit of independent calls (each its own transaction, if any): one thread
+    hop for all of them; a call that raises gets its exception as its result, the others
+    still run."""
+    results: list[Result | Exception] = []
+    for call in calls:
+        try:
+            results.append(call())
+        except Exception as exc:
+            results.append(exc)
+    return results

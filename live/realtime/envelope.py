@@ -19,12 +19,16 @@ PONG = "pong"
 ERROR = "error"
 IDENTIFIED = "identified"  # the answer to identify
 VOTE_DONE = "vote.done"  # the answer to vote / unvote, once committed
+JOINED = "joined"  # the answer to join: the new participant's token
+ASKED = "asked"  # the answer to ask: the question as stored
 
 # Client -> server
 PING = "ping"
 RESUME = "resume"
 RESYNC = "resync"
 IDENTIFY = "identify"  # session stream: the phone's participant token, before votes
+JOIN = "join"  # session stream: a new participant, identified on this socket
+ASK = "ask"
 VOTE = "vote"
 UNVOTE = "unvote"
 

@@ -102,8 +102,6 @@ async def test_identify_with_unknown_or_other_event_token_is_refused(stream_clie
         {"type": "vote", "question": True},
         {"type": "vote", "question": -1},
         {"type": "vote", "question": 2**70},
-        {"type": "vote", "question": 1, "ref": 5},
-        {"type": "unvote", "question": 1, "ref": "r" * 65},
     ],
 )
 async def test_malformed_vote_gets_vote_invalid(stream_client, frame):

@@ -1,0 +1,203 @@
+"""Joining and asking over the phone's socket (qa/consumers.py): the HTTP API's rules, its
+throttles, and answers matched by ref."""
+
+import pytest
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.test import override_settings
+from rest_framework.authtoken.models import Token
+
+from qa.models import Participant, Question
+from qa.selectors import participant_for_token
+from tests import factories
+from tests.realtime import token_header
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("realtime_keys")]
+
+
+def rates(**changed):
+    return override_settings(
+        REST_FRAMEWORK={
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                **changed,
+            },
+        }
+    )
+
+
+@database_sync_to_async
+def open_session(**kw):
+    session = factories.session(**kw)
+    question = factories.question(session, status="approved")
+    return session, question
+
+
+@database_sync_to_async
+def questions_of(session):
+    """The phone's questions (pending: the session moderates first), not the one open_session
+    made."""
+    asked = Question.objects.filter(session=session, status="pending").order_by("id")
+    return list(asked.values_list("text", "client_id"))
+
+
+@database_sync_to_async
+def participants_of(event):
+    return Participant.objects.filter(event=event).count()
+
+
+@database_sync_to_async
+def moderator_token(event):
+    return Token.objects.create(user=factories.moderator(event)).key
+
+
+@database_sync_to_async
+def owner_of(token):
+    return participant_for_token(token=token)
+
+
+async def phone(stream_client, session):
+    client = await stream_client(f"/ws/sessions/{session.pk}/")
+    await client.send({"type": "join", "display_name": "Lan", "ref": "j"})
+    joined = await client.receive_type("joined")
+    return client, joined["data"]
+
+
+async def test_join_over_socket_gives_a_token_and_identifies_the_socket(stream_client):
+    session, question = await open_session()
+    client, joined = await phone(stream_client, session)
+
+    owner = await owner_of(joined["participant_token"])
+    assert owner.pk == joined["participant"] and owner.event_id == session.event_id
+    assert owner.display_name == "Lan"
+    assert joined["ref"] == "j"
+    await client.send({"type": "vote", "question": question.pk, "ref": "v"})
+    assert (await client.receive_type("vote.done"))["data"]["votes"] == 1  # no identify needed
+
+
+async def test_join_with_bad_name_is_refused_and_creates_nobody(stream_client):
+    session, _ = await open_session()
+    before = await participants_of(session.event)  # the question's author
+    client = await stream_client(f"/ws/sessions/{session.pk}/")
+
+    await client.send({"type": "join", "display_name": "x" * 500, "ref": "long"})
+    too_long = await client.receive_type("error")
+    await client.send({"type": "join", "display_name": ["Lan"], "ref": "list"})
+    not_text = await client.receive_type("error")
+
+    assert too_long["data"]["code"] == "participant.name_too_long"
+    assert too_long["data"]["ref"] == "long"
+    assert not_text["data"]["code"] == "invalid"
+    assert "display_name" in not_text["data"]["fields"]
+    assert await participants_of(session.event) == before
+
+
+@rates(ip_join="2/hour")
+async def test_joins_past_the_address_rate_are_throttled(stream_client):
+    session, _ = await open_session()
+    before = await participants_of(session.event)
+    client = await stream_client(f"/ws/sessions/{session.pk}/")
+
+    for ref in ("1", "2", "3"):
+        await client.send({"type": "join", "ref": ref})
+    answers = [await client.receive_type(("joined", "error")) for _ in range(3)]
+
+    assert [a["type"] for a in answers] == ["joined", "joined", "error"]
+    assert answers[2]["data"]["code"] == "join.throttled"
+    assert await participants_of(session.event) == before + 2
+
+
+async def test_ask_over_socket_stores_once_per_client_id_and_reaches_moderators(
+    stream_client,
+):
+    session, _ = await open_session()
+    key = await moderator_token(session.event)
+    moderators = await stream_client(f"/ws/sessions/{session.pk}/moderation/", token_header(key))
+    client, _ = await phone(stream_client, session)
+    ask = {"type": "ask", "text": "Hà Nội <b>có</b> bao nhiêu trạm sạc?", "client_id": "c-1"}
+
+    await client.send({**ask, "ref": "a1"})
+    await client.send({**ask, "ref": "a2"})  # a retry racing the original
+    answers = {}
+    for _ in range(2):
+        frame = await client.receive_type("asked")
+        answers[frame["data"]["ref"]] = frame["data"]
+
+    assert sorted(a["created"] for a in answers.values()) == [False, True]
+    assert answers["a1"]["question"]["id"] == answers["a2"]["question"]["id"]
+    assert answers["a1"]["question"]["status"] == "pending"
+    assert await questions_of(session) == [("Hà Nội <b>có</b> bao nhiêu trạm sạc?", "c-1")]
+    created = await moderators.receive_type("question.created")
+    assert created["data"]["text"] == "Hà Nội <b>có</b> bao nhiêu trạm sạc?"
+    assert await moderators.nothing_more(0.5)
+
+
+async def test_ask_before_identify_is_refused(stream_client):
+    session, _ = await open_session()
+    client = await stream_client(f"/ws/sessions/{session.pk}/")
+
+    await client.send({"type": "ask", "text": "Câu hỏi?", "ref": "a"})
+    error = await client.receive_type("error")
+
+    assert error["data"]["code"] == "ask.unidentified" and error["data"]["ref"] == "a"
+    assert await questions_of(session) == []
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ({"type": "ask"}, "invalid"),
+        ({"type": "ask", "text": ["Câu hỏi?"]}, "invalid"),
+        ({"type": "ask", "text": "   "}, "question.empty"),
+        ({"type": "ask", "text": "x" * 2000}, "question.too_long"),
+        ({"type": "ask", "text": "ok?", "anonymous": "maybe"}, "invalid"),
+        ({"type": "ask", "text": "ok?", "ref": ["r"]}, "frame.invalid_ref"),
+        ({"type": "ask", "text": "ok?", "ref": "r" * 65}, "frame.invalid_ref"),
+    ],
+)
+async def test_bad_questions_are_refused_with_a_code_and_nothing_is_stored(
+    stream_client, frame, code
+):
+    session, _ = await open_session()
+    client, _ = await phone(stream_client, session)
+
+    await client.send(frame)
+    error = await client.receive_type("error")
+
+    assert error["data"]["code"] == code
+    assert await questions_of(session) == []
+    await client.send({"type": "ping"})
+    assert (await client.receive_type("pong"))["type"] == "pong"
+
+
+async def test_ask_when_qa_is_closed_is_refused(stream_client):
+    session, _ = await open_session(qa_open=False)
+    client, _ = await phone(stream_client, session)
+
+    await client.send({"type": "ask", "text": "Còn kịp hỏi không?", "ref": "a"})
+    error = await client.receive_type("error")
+
+    assert error["data"]["code"] == "qa.closed"
+    assert await questions_of(session) == []
+
+
+@rates(participant_question="2/min")
+async def test_questions_past_the_participant_rate_are_throttled_but_retries_answered(
+    stream_client,
+):
+    session, _ = await open_session()
+    client, _ = await phone(stream_client, session)
+
+    for i in range(3):
+        await client.send(
+            {"type": "ask", "text": f"Câu hỏi {i}?", "client_id": f"c{i}", "ref": str(i)}
+        )
+        await client.receive_type(("asked", "error"))
+    await client.send({"type": "ask", "text": "Câu hỏi 0?", "client_id": "c0", "ref": "retry"})
+    retry = await client.receive_type(("asked", "error"))
+
+    codes = [f["data"].get("code") for f in client.frames if f["type"] == "error"]
+    assert codes == ["question.throttled"]
+    assert retry["type"] == "asked" and retry["data"]["created"] is False
+    assert [t for t, _ in await questions_of(session)] == ["Câu hỏi 0?", "Câu hỏi 1?"]
