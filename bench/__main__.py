@@ -40,6 +40,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--join-window", type=float, default=15.0, help="seconds over which phones arrive"
     )
+    p.add_argument(
+        "--join-over",
+        choices=("socket", "http"),
+        default="socket",
+        help="how phones join: a join frame on their socket as it opens (default), or a POST "
+        "and then the socket",
+    )
     p.add_argument("--vote-window", type=float, default=10.0)
     p.add_argument(
         "--vote-over",
@@ -49,6 +56,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--askers", type=int, default=500)
     p.add_argument("--ask-window", type=float, default=10.0)
+    p.add_argument(
+        "--ask-over",
+        choices=("socket", "http"),
+        default="socket",
+        help="how phones ask: two ask frames over their socket (default) or two POSTs",
+    )
     p.add_argument(
         "--redis-url", default=None, help="use this Redis (default: a throwaway redis-server)"
     )
@@ -297,16 +310,25 @@ def run_storms(args, ctl: Ctl, fleet: Fleet, ports: list[int], deadline: float, 
             log(f"{name} storm failed: {out[name]['error']}")
             return False
 
-    log(f"join storm: {args.phones} phones over {args.join_window}s")
+    log(f"join storm: {args.phones} phones over {args.join_window}s (over {args.join_over})")
     ok = attempt(
         "join",
         lambda: scenarios.join_storm(
-            fleet, http=http, ws=ws, slug=storm["slug"], phones=args.phones, window=args.join_window
+            fleet,
+            http=http,
+            ws=ws,
+            slug=storm["slug"],
+            phones=args.phones,
+            window=args.join_window,
+            over=args.join_over,
         ),
     )
     if ok:
         j = out["join"]
-        log(f"join storm: p99 {j['to_snapshot_ms']['p99']} ms, failures {j['failures']}")
+        log(
+            f"join storm: to snapshot p99 {j['to_snapshot_ms']['p99']} ms, to token p99 "
+            f"{j['to_token_ms']['p99']} ms, failures {j['failures']}"
+        )
     joined = out["join"].get("joined", 0) if ok else 0
     missing = args.phones - joined
     if ok and missing > 0 and time.monotonic() < deadline:
@@ -316,7 +338,13 @@ def run_storms(args, ctl: Ctl, fleet: Fleet, ports: list[int], deadline: float, 
         ok = attempt(
             "top_up",
             lambda: scenarios.join_storm(
-                fleet, http=http, ws=ws, slug=storm["slug"], phones=missing, window=missing / 40
+                fleet,
+                http=http,
+                ws=ws,
+                slug=storm["slug"],
+                phones=missing,
+                window=missing / 40,
+                over=args.join_over,
             ),
         )
         joined += out["top_up"].get("joined", 0) if ok else 0
@@ -347,7 +375,7 @@ def run_storms(args, ctl: Ctl, fleet: Fleet, ports: list[int], deadline: float, 
             )
     if ok and joined and time.monotonic() < deadline:
         askers = min(args.askers, joined)
-        log(f"question storm: {askers} phones x 2 over {args.ask_window}s")
+        log(f"question storm: {askers} phones x 2 over {args.ask_window}s (over {args.ask_over})")
         ok = attempt(
             "question",
             lambda: scenarios.question_storm(
@@ -357,6 +385,7 @@ def run_storms(args, ctl: Ctl, fleet: Fleet, ports: list[int], deadline: float, 
                 askers=askers,
                 window=args.ask_window,
                 already=5,
+                over=args.ask_over,
             ),
         )
         if ok:

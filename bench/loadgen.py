@@ -4,9 +4,10 @@ Each worker runs one asyncio loop holding thousands of WebSocket clients. A clie
 plain `asyncio.Protocol` around websockets' Sans-I/O `ClientProtocol` (no task and no queue
 per socket, so the generator costs as little CPU as it can). It stamps every chunk the kernel
 hands it with `time.time()` before parsing, checks seq continuity per frame, and remembers
-when each question first arrived. A phone votes over its socket (identify, then one vote
-frame per question, each answered by a local frame routed back to its caller by `ref`) or,
-for comparison, over HTTP; join and ask go through httpx.
+when each question first arrived. A phone joins, votes and asks over its socket (a `join`
+frame sent the moment the socket is open; `identify` where the socket is not yet someone's;
+then vote and ask frames, each answered by a local frame routed back to its caller by `ref`)
+or, for comparison, over HTTP with httpx.
 
 The harness drives the workers through `Fleet` (one pipe per worker, one command at a time).
 Every wait is bounded in time."""
@@ -21,6 +22,7 @@ import random
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 from websockets.client import ClientProtocol
@@ -33,7 +35,13 @@ from websockets.uri import parse_uri
 
 
 class Client(asyncio.Protocol):
-    def __init__(self, url: str, received: Counter, vote_tallies: dict):
+    def __init__(
+        self,
+        url: str,
+        received: Counter,
+        vote_tallies: dict,
+        on_open: Callable[[Client], None] | None = None,
+    ):
         loop = asyncio.get_running_loop()
         self.url = url
         self.proto = ClientProtocol(parse_uri(url), max_size=None)
@@ -57,6 +65,9 @@ class Client(asyncio.Protocol):
         self.pending: dict[str, asyncio.Future] = {}  # ref -> (reply, arrival) of a command
         self.participant: int | None = None  # who the socket speaks for, once identified
         self.unmatched: Counter = Counter()  # replies no command waited for (late, or stray)
+        # Called once, as soon as the handshake's response arrived (before any frame is read):
+        # where a phone sends what it sends without waiting for the snapshot (join).
+        self.on_open = on_open
 
     # asyncio.Protocol
     def connection_made(self, transport) -> None:
@@ -76,8 +87,12 @@ class Client(asyncio.Protocol):
                     self.close_code = proto.close_code
                 elif event.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
                     self.bad_frames += 1
-            elif proto.handshake_exc is not None and not self.ready.done():
-                self.ready.set_exception(ConnectionError(f"handshake: {proto.handshake_exc}"))
+            elif proto.handshake_exc is not None:
+                if not self.ready.done():
+                    self.ready.set_exception(ConnectionError(f"handshake: {proto.handshake_exc}"))
+            elif self.on_open is not None:  # the handshake's response: the socket is open
+                on_open, self.on_open = self.on_open, None
+                on_open(self)
         self._flush()
 
     def eof_received(self):
@@ -121,22 +136,27 @@ class Client(asyncio.Protocol):
         self.pending[ref] = future
         return future
 
-    async def request(self, message: dict, ref: str, timeout: float) -> tuple[dict, float]:
-        """submit() and wait, bounded, for the reply: (the frame, when its bytes arrived)."""
-        future = self.submit(message, ref)
+    async def reply(self, ref: str, future: asyncio.Future, timeout: float) -> tuple[dict, float]:
+        """Wait, bounded, for the reply to a submit(): (the frame, when its bytes arrived).
+        One given up on stops waiting; its late reply is counted in `unmatched`."""
         try:
             return await asyncio.wait_for(future, timeout)
         finally:
             if self.pending.get(ref) is future:
                 del self.pending[ref]
 
+    async def request(self, message: dict, ref: str, timeout: float) -> tuple[dict, float]:
+        """submit() and wait, bounded, for the reply: (the frame, when its bytes arrived)."""
+        return await self.reply(ref, self.submit(message, ref), timeout)
+
     def _on_local(self, message: dict, now: float) -> None:
-        """A frame outside the stream (no seq): the reply to a command, matched by its ref.
-        identified and identify.* errors carry none and go to IDENTIFY_REF. Any other error
-        without a ref (frame.unknown_type from a server without the command...) is taken as
-        the answer to the oldest command still waiting: the server reads a socket's frames in
-        order and answers such errors at once (votes it answers once committed, with their
-        ref), so this is right whenever every waiting command met the same error."""
+        """A frame outside the stream (no seq): the reply to a command, matched by its ref
+        (the server answers a socket's joins, votes and asks as their rounds commit, so not
+        necessarily in the order they were sent). identified and identify.* errors carry none
+        and go to IDENTIFY_REF. Any other error without a ref (frame.unknown_type from a
+        server without the command...) is taken as the answer to the oldest command still
+        waiting: the server reads a socket's frames in order and answers such errors at once,
+        so this is right whenever every waiting command met the same error."""
         kind = message.get("type")
         data = message.get("data")
         if not isinstance(data, dict):
@@ -146,8 +166,10 @@ class Client(asyncio.Protocol):
             ref = IDENTIFY_REF
             if kind == "identified":
                 self.participant = data.get("participant")
-        elif kind in ("vote.done", "error"):
+        elif kind in REPLIES:
             ref = data.get("ref")
+            if kind == "joined":
+                self.participant = data.get("participant")
             if kind == "error" and ref is None and self.pending:
                 ref = next(iter(self.pending))
         else:
@@ -223,6 +245,8 @@ class Client(asyncio.Protocol):
 
 
 IDENTIFY_REF = "identify"  # where identified (which carries no ref) is routed
+JOIN_REF = "join"  # a phone joins once, on the socket it then keeps
+REPLIES = frozenset({"vote.done", "joined", "asked", "error"})  # local frames that carry a ref
 _QUESTION_UPDATED = b'","type":"question.updated","data":{"id":'
 
 
@@ -252,11 +276,17 @@ def _head(data: bytes) -> tuple[int, str, str, int] | None:
     )
 
 
-async def open_client(url: str, received: Counter, tallies: dict, timeout: float) -> Client:
-    """Connected and holding its snapshot, or an exception."""
+async def open_client(
+    url: str,
+    received: Counter,
+    tallies: dict,
+    timeout: float,
+    on_open: Callable[[Client], None] | None = None,
+) -> Client:
+    """Connected and holding its snapshot, or an exception (the socket aborted)."""
     loop = asyncio.get_running_loop()
     parsed = urlparse(url)
-    client = Client(url, received, tallies)
+    client = Client(url, received, tallies, on_open)
     try:
         await asyncio.wait_for(
             loop.create_connection(lambda: client, parsed.hostname, parsed.port), timeout
@@ -275,6 +305,27 @@ SOCKET_TIMEOUT = 30.0  # seconds a command over the socket waits for its reply, 
 
 def _error_name(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:80]}"
+
+
+class CommandError(Exception):
+    """A command over the socket answered with an error frame (or not the reply it expects)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def _reply_code(reply: dict) -> str:
+    """What a reply that is not the expected answer says: its error code, or its type."""
+    return str((reply.get("data") or {}).get("code") or reply.get("type"))
+
+
+def _discard(future: asyncio.Future) -> None:
+    """Stop waiting for a reply without leaving an exception nobody retrieves."""
+    if not future.done():
+        future.cancel()
+    elif not future.cancelled():
+        future.exception()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,13 +516,66 @@ class Worker:
         start_at: float,
         timeout: float,
         give_up_after: float,
+        over: str = "socket",
     ) -> dict:
-        """Each phone, at start_at + its offset: POST join, open its socket, wait the snapshot."""
+        """Each phone, at start_at + its offset, as the phone page does: open its socket and
+        send `join` the moment it is open, then wait for both the snapshot and `joined` (the
+        token; the socket is then the participant's). With `over="http"`: POST join, then
+        open the socket and wait for the snapshot. A row per phone: began, joined (when the
+        token arrived), snapshot (when the snapshot arrived), error (None, the error code of
+        the join frame, the HTTP status, or an exception's name): a phone fails if either
+        its token or its snapshot does."""
+        if over not in ("socket", "http"):
+            raise ValueError(f"over must be socket or http, not {over!r}")
         clients = self.groups.setdefault(group, [])
         phones = self.phones.setdefault(group, [])
         received = self.received.setdefault(group, Counter())
         tallies = self.tallies.setdefault(group, {})
         results = []
+
+        async def by_http(base: str, url: str, row: dict) -> None:
+            response = await self.post(f"{base}/api/v1/events/{slug}/join/", json={})
+            if response.status_code != 201:
+                raise RuntimeError(f"join answered {response.status_code}")
+            token = response.json()["participant_token"]
+            row["joined"] = time.time()
+            client = await open_client(url, received, tallies, timeout)
+            row["snapshot"] = client.snapshot_at
+            clients.append(client)
+            phones.append({"token": token, "base": base, "client": client})
+
+        async def by_socket(base: str, url: str, row: dict) -> None:
+            message = {"type": "join", "display_name": "", "ref": JOIN_REF}
+            joining: list[asyncio.Future] = []  # the join's reply, sent once the socket is open
+            try:
+                client = await open_client(
+                    url,
+                    received,
+                    tallies,
+                    timeout,
+                    lambda c: joining.append(c.submit(message, JOIN_REF)),
+                )
+            except BaseException:
+                for future in joining:
+                    _discard(future)
+                raise
+            try:
+                row["snapshot"] = client.snapshot_at
+                reply, arrived = await client.reply(JOIN_REF, joining[0], timeout)
+                token = (reply.get("data") or {}).get("participant_token")
+                if reply.get("type") != "joined":
+                    raise CommandError(_reply_code(reply))
+                if not isinstance(token, str) or not token:
+                    raise CommandError("joined.without_token")
+            except BaseException:
+                client.transport.abort()  # a phone without its token leaves the hall
+                raise
+            row["joined"] = arrived
+            clients.append(client)
+            # The join identified this socket: no identify before its votes and asks.
+            phones.append({"token": token, "base": base, "client": client, "identified": True})
+
+        join = by_socket if over == "socket" else by_http
 
         async def one(i: int, offset: float) -> None:
             base, url = http[(first + i) % len(http)], ws[(first + i) % len(ws)]
@@ -479,15 +583,9 @@ class Worker:
             began = time.time()
             row = {"began": began, "joined": None, "snapshot": None, "error": None}
             try:
-                response = await self.post(f"{base}/api/v1/events/{slug}/join/", json={})
-                if response.status_code != 201:
-                    raise RuntimeError(f"join answered {response.status_code}")
-                token = response.json()["participant_token"]
-                row["joined"] = time.time()
-                client = await open_client(url, received, tallies, timeout)
-                row["snapshot"] = client.snapshot_at
-                clients.append(client)
-                phones.append({"token": token, "base": base, "client": client})
+                await join(base, url, row)
+            except CommandError as exc:
+                row["error"] = exc.code
             except Exception as exc:
                 row["error"] = _error_name(exc)
             results.append(row)
@@ -537,7 +635,7 @@ class Worker:
             reply, row["done"] = await client.request(message, ref, SOCKET_TIMEOUT)
             data = reply.get("data") or {}
             if reply.get("type") != "vote.done":
-                row["status"] = str(data.get("code") or reply.get("type"))
+                row["status"] = _reply_code(reply)
             elif data.get("question") != question_id or not isinstance(data.get("votes"), int):
                 row["status"] = "vote.done.mismatched"
             else:
@@ -562,11 +660,7 @@ class Worker:
         result = {"rows": rows, "unfinished": unfinished, "retries": self._take_retries()}
         if over == "socket":
             result["identify"] = _identify_results(phones)
-            unmatched: Counter = Counter()
-            for phone in phones:
-                unmatched.update(phone["client"].unmatched)
-                phone["client"].unmatched.clear()
-            result["unmatched_replies"] = dict(unmatched)
+            result["unmatched_replies"] = _take_unmatched(phones)
         return result
 
     async def cmd_ask(
@@ -578,9 +672,16 @@ class Worker:
         start_at: float,
         seed: int,
         give_up_after: float,
+        over: str = "socket",
     ) -> dict:
         """The first `count` phones each send one question twice at once, same client_id: a
-        retry on bad Wi-Fi racing the original."""
+        retry on bad Wi-Fi racing the original. Over the socket: two ask frames (different
+        refs), after an identify if the socket is not yet the phone's; or, `over="http"`, two
+        POSTs. A row per phone, {"first", "second"}, each {"status", "id", "took"}: status is
+        the HTTP status, or over the socket "201"/"200" (asked with created true/false) or the
+        error code; took runs from sending to the answer's arrival."""
+        if over not in ("socket", "http"):
+            raise ValueError(f"over must be socket or http, not {over!r}")
         rng = random.Random(seed)
         rows = []
 
@@ -598,19 +699,75 @@ class Worker:
                 status, question_id = _error_name(exc), None
             return {"status": status, "id": question_id, "took": time.time() - began}
 
+        async def by_http(phone: dict, body: dict) -> tuple[dict, dict]:
+            return await asyncio.gather(post(phone, body), post(phone, body))
+
+        async def answer(client: Client, ref: str, future: asyncio.Future, began: float) -> dict:
+            row = {"status": None, "id": None, "took": None}
+            try:
+                reply, arrived = await client.reply(ref, future, SOCKET_TIMEOUT)
+            except Exception as exc:
+                row["status"], row["took"] = _error_name(exc), time.time() - began
+                return row
+            row["took"] = arrived - began
+            data = reply.get("data") or {}
+            question = data.get("question")
+            question_id = question.get("id") if isinstance(question, dict) else None
+            if reply.get("type") != "asked":
+                row["status"] = _reply_code(reply)
+            elif not isinstance(question_id, int) or not isinstance(data.get("created"), bool):
+                row["status"] = "asked.mismatched"
+            else:
+                row["status"] = "201" if data["created"] else "200"
+                row["id"] = question_id
+            return row
+
+        async def by_socket(phone: dict, body: dict) -> tuple[dict, dict]:
+            client: Client = phone["client"]
+            if not phone.get("identified") and phone.get("identify") is None:
+                # The server handles a socket's frames in order: the asks can follow at once.
+                message = {"type": "identify", "token": phone["token"]}
+                phone["identify"] = (time.time(), client.submit(message, IDENTIFY_REF))
+            refs = [f"{body['client_id']}/1", f"{body['client_id']}/2"]
+            began = time.time()
+            futures = []
+            try:
+                for ref in refs:  # both leave before either is answered
+                    futures.append(client.submit({"type": "ask", **body, "ref": ref}, ref))
+            except BaseException:
+                for ref, future in zip(refs, futures, strict=False):
+                    client.pending.pop(ref, None)
+                    _discard(future)
+                raise
+            return await asyncio.gather(
+                *(answer(client, ref, f, began) for ref, f in zip(refs, futures, strict=True))
+            )
+
+        ask = by_socket if over == "socket" else by_http
+
         async def one(i: int, phone: dict, offset: float) -> None:
             await asyncio.sleep(max(0.0, start_at + offset - time.time()))
             body = {
                 "text": f"Câu hỏi số {self.index}-{i}: khi nào xe buýt điện chạy tuyến sân bay?",
                 "client_id": f"bench-{self.index}-{i}-{seed}",
             }
-            first, second = await asyncio.gather(post(phone, body), post(phone, body))
+            if over == "socket":
+                body.update(author_name="", anonymous=False)
+            try:
+                first, second = await ask(phone, body)
+            except Exception as exc:
+                failed = {"status": _error_name(exc), "id": None, "took": 0.0}
+                first, second = failed, dict(failed)
             rows.append({"first": first, "second": second})
 
         phones = self.phones.get(group, [])[:count]
         jobs = [one(i, p, rng.uniform(0, window)) for i, p in enumerate(phones)]
         unfinished = await bounded(jobs, give_up_after)
-        return {"rows": rows, "unfinished": unfinished, "retries": self._take_retries()}
+        result = {"rows": rows, "unfinished": unfinished, "retries": self._take_retries()}
+        if over == "socket":
+            result["identify"] = _identify_results(phones)
+            result["unmatched_replies"] = _take_unmatched(phones)
+        return result
 
 
 def _identify_results(phones: list[dict]) -> dict:
@@ -641,8 +798,18 @@ def _identify_results(phones: list[dict]) -> dict:
                 statuses["ok"] += 1
                 took.append(arrived - began)
             else:
-                statuses[str((reply.get("data") or {}).get("code") or reply.get("type"))] += 1
+                statuses[_reply_code(reply)] += 1
     return {"statuses": dict(statuses), "took": took}
+
+
+def _take_unmatched(phones: list[dict]) -> dict:
+    """Replies over these phones' sockets that no command waited for (late, after
+    SOCKET_TIMEOUT, or stray) since the last storm, by code or type."""
+    unmatched: Counter = Counter()
+    for phone in phones:
+        unmatched.update(phone["client"].unmatched)
+        phone["client"].unmatched.clear()
+    return dict(unmatched)
 
 
 async def bounded(jobs: list, seconds: float) -> int:

@@ -371,6 +371,9 @@ def layer_comparison(
 
 GIVE_UP_AFTER = 60.0  # seconds past a storm's window after which its requests are cancelled
 VOTE_ACCEPTED = (200, 201, "ok")  # a vote counted: the HTTP statuses, or vote.done on a socket
+# A question answered: the HTTP statuses, or asked on a socket (created true -> "201", false
+# -> "200").
+ASK_ANSWERED = (200, 201, "200", "201")
 
 
 def join_storm(
@@ -381,10 +384,15 @@ def join_storm(
     slug: str,
     phones: int,
     window: float,
+    over: str = "socket",
     seed: int = 6,
 ) -> dict:
-    """`phones` phones arrive at random moments over `window` seconds: POST join, socket,
-    snapshot. Time to snapshot is measured from the start of the POST."""
+    """`phones` phones arrive at random moments over `window` seconds. Over the socket, as the
+    phone page does: open the socket, send join the moment it is open, receive the snapshot
+    and (committed in rounds, so in either order) joined with the participant's token. With
+    `over="http"`: POST join, then the socket and its snapshot. Times to the snapshot and to
+    the token run from the phone's start (the connect, or the POST); a phone fails if either
+    fails."""
     rng = random.Random(seed)
     offsets = [rng.uniform(0, window) for _ in range(phones)]
     start_at = time.time() + 1.0
@@ -400,6 +408,7 @@ def join_storm(
             "start_at": start_at,
             "timeout": 30.0,
             "give_up_after": give_up,
+            "over": over,
         }
         for at, count in fleet.split(phones)
     ]
@@ -408,18 +417,27 @@ def join_storm(
     done = [r for r in rows if r["error"] is None]
     errors = _merge_counts([{r["error"]: 1} for r in rows if r["error"]])
     unfinished = sum(r["unfinished"] for r in replies)
-    return {
+    to_token = summary_ms([r["joined"] - r["began"] for r in done])
+    result = {
         "phones": phones,
+        "join_over": over,
         "window_s": window,
         "joined": len(done),
         "failures": len(rows) - len(done) + unfinished,
         "unfinished": unfinished,
         "retried_after_a_broken_connection": sum(r["retries"] for r in replies),
+        # Per phone: "ok" (snapshot and token), or what failed.
+        "statuses": _merge_counts([{r["error"] or "ok": 1} for r in rows]),
         "errors": errors,
         "to_snapshot_ms": summary_ms([r["snapshot"] - r["began"] for r in done]),
-        "join_http_ms": summary_ms([r["joined"] - r["began"] for r in done]),
-        "all_done_after_s": round(max(r["snapshot"] for r in done) - start_at, 2) if done else None,
+        "to_token_ms": to_token,
+        "all_done_after_s": round(max(max(r["snapshot"], r["joined"]) for r in done) - start_at, 2)
+        if done
+        else None,
     }
+    if over == "http":
+        result["join_http_ms"] = to_token  # the key of results written before join frames
+    return result
 
 
 def _stable_counts(ctl, session_id: int, question_ids: list[int], seconds: float) -> dict:
@@ -552,9 +570,20 @@ def _staleness(votes: list[dict], reports: list[dict], clients: int) -> tuple[li
 
 
 def question_storm(
-    fleet: Fleet, ctl, *, session_id: int, askers: int, window: float, already: int, seed: int = 8
+    fleet: Fleet,
+    ctl,
+    *,
+    session_id: int,
+    askers: int,
+    window: float,
+    already: int,
+    over: str = "socket",
+    seed: int = 8,
 ) -> dict:
-    """`askers` phones each send one question twice at once with the same client_id."""
+    """`askers` phones each send one question twice at once with the same client_id: two ask
+    frames over their socket (identifying it first where the phone did not join or vote on
+    it), or, `over="http"`, two POSTs. Statuses over the socket are those of HTTP: "201" for
+    asked with created true, "200" for the first question given back, else the error code."""
     start_at = time.time() + 1.0
     args = [
         {
@@ -565,13 +594,15 @@ def question_storm(
             "start_at": start_at,
             "seed": seed,
             "give_up_after": window + GIVE_UP_AFTER,
+            "over": over,
         }
         for _, count in fleet.split(askers)
     ]
     replies = fleet.call("ask", args, window + GIVE_UP_AFTER + 60)
     rows = [row for reply in replies for row in reply["rows"]]
     requests = [x for r in rows for x in (r["first"], r["second"])]
-    answered = [x for x in requests if x["status"] in (200, 201)]
+    answered = [x for x in requests if x["status"] in ASK_ANSWERED]
+    identify = [r["identify"] for r in replies if "identify" in r]
     pairs_same = sum(
         1 for r in rows if r["first"]["id"] is not None and r["first"]["id"] == r["second"]["id"]
     )
@@ -580,6 +611,7 @@ def question_storm(
     return {
         "askers": len(rows)
         + unfinished,  # phones that asked (a worker asks with the phones it has)
+        "ask_over": over,
         "requests": len(requests),
         "unfinished_pairs": unfinished,
         "retried_after_a_broken_connection": sum(r["retries"] for r in replies),
@@ -589,4 +621,8 @@ def question_storm(
         "stored_with_client_id": counts["with_client_id"],
         "duplicated_client_ids": counts["duplicated_client_ids"],
         "response_ms": summary_ms([x["took"] for x in answered]),
+        # Over the socket: the identify frames sent first (none for phones that joined or
+        # voted on it), and replies no ask waited for.
+        "identify_statuses": _merge_counts(i["statuses"] for i in identify) if identify else None,
+        "unmatched_replies": _merge_counts(r.get("unmatched_replies", {}) for r in replies),
     }

@@ -1,9 +1,9 @@
 """The benchmark harness, small: `python -m bench --smoke` starts its own Daphne processes
 (Redis-backed, with a fresh database), 50 clients in two load generator processes, and runs
 every scenario once: fan-out against the baseline, the textbook consumer, the join, vote
-(frames over each phone's socket) and question storms. Latency depends on the machine and is
-not asserted; delivery is: nothing lost, seq continuous, every vote and question counted
-exactly."""
+and question storms (join, vote and ask frames over each phone's socket, the defaults).
+Latency depends on the machine and is not asserted; delivery is: nothing lost, seq continuous,
+every phone joined, every vote and question counted exactly, every command answered."""
 
 from __future__ import annotations
 
@@ -98,15 +98,19 @@ def test_bench_smoke_baseline_and_textbook_deliver_everything(smoke):
     )
 
 
-def test_bench_smoke_join_storm_every_phone_gets_its_snapshot(smoke):
+def test_bench_smoke_join_storm_every_phone_gets_its_snapshot_and_token_over_its_socket(smoke):
     join = smoke["storms"]["join"]
-    assert (join["joined"], join["failures"], join["to_snapshot_ms"]["count"]) == (N, 0, N)
+    assert join["join_over"] == "socket"
+    assert join["statuses"] == {"ok": N}
+    assert (join["joined"], join["failures"], join["unfinished"]) == (N, 0, 0)
+    assert (join["to_snapshot_ms"]["count"], join["to_token_ms"]["count"]) == (N, N)
+    assert "top_up" not in smoke["storms"]
 
 
 def test_bench_smoke_vote_storm_counts_every_vote_exactly(smoke):
     vote = smoke["storms"]["vote"]
     assert vote["vote_over"] == "socket"
-    assert vote["identify_statuses"] == {"ok": N}
+    assert vote["identify_statuses"] == {}  # the join identified every socket
     assert vote["statuses"] == {"ok": N * 5}
     assert vote["unmatched_replies"] == {}
     assert (vote["votes_sent"], vote["votes_ok"]) == (N * 5, N * 5)
@@ -117,14 +121,25 @@ def test_bench_smoke_vote_storm_counts_every_vote_exactly(smoke):
     assert vote["staleness_unresolved"] == 0
 
 
-def test_bench_smoke_question_storm_stores_each_question_once(smoke):
+def test_bench_smoke_question_storm_stores_each_question_once_over_the_socket(smoke):
     question = smoke["storms"]["question"]
+    assert question["ask_over"] == "socket"
+    assert question["identify_statuses"] == {}
+    assert question["unmatched_replies"] == {}
+    assert (question["askers"], question["requests"], question["unfinished_pairs"]) == (
+        ASKERS,
+        ASKERS * 2,
+        0,
+    )
     assert question["stored"] == ASKERS
     assert question["pairs_same_question"] == ASKERS
     assert question["duplicated_client_ids"] == 0
     assert question["statuses"] == {"201": ASKERS, "200": ASKERS}
+    assert question["response_ms"]["count"] == ASKERS * 2
 
 
 def test_bench_smoke_report_prints_the_table_and_plots(smoke):
     assert smoke["_stdout"].startswith("| scenario | measured | target | verdict |")
+    assert "(join frame on the socket as it opens)" in smoke["_stdout"]
+    assert "(ask frames on the socket)" in smoke["_stdout"]
     assert smoke["_png"] is True
