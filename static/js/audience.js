@@ -9,6 +9,7 @@
   var fmt = Live.format;
   var TOKEN_KEY = "hoithao.token." + cfg.event;
   var OUTBOX_KEY = "hoithao.outbox." + cfg.event;
+  var ASKED_KEY = "hoithao.asked." + cfg.session;
   var VOTES_KEY = "hoithao.votes." + cfg.session;
   var NAME_KEY = "hoithao.name";
 
@@ -17,6 +18,9 @@
   };
   var store = new LiveStore();
   var mine = new Map(); // id -> question (own view)
+  var COMMAND_TIMEOUT_MS = 8000; // no answer over the socket by then: send it over HTTP
+  var NO_HEADERS = { get: function () { return null; } };
+  var identifiedOn = null; // the socket this phone identified on: identify again after a reconnect
   var publicNodes = new Map(); // id -> <li>
   var myVotes = new Set(load(VOTES_KEY, []));
   var firstSnapshot = true;
@@ -65,21 +69,38 @@
 
   var tokenPromise = null;
 
+  /** This phone's participant token: joined over the open socket (a frame, far cheaper for
+   * the server than a request when a whole hall arrives), else over HTTP. */
   function token() {
     var held = load(TOKEN_KEY, null);
     if (held) return Promise.resolve(held);
     if (!tokenPromise) {
-      tokenPromise = request("POST", "events/" + cfg.event + "/join/", {}, null)
-        .then(function (res) {
-          if (!res.ok) throw new Error("join " + res.status);
-          save(TOKEN_KEY, res.body.participant_token);
-          return res.body.participant_token;
-        })
+      tokenPromise = joinOverSocket()
+        .catch(joinOverHttp)
         .finally(function () {
           tokenPromise = null;
         });
     }
     return tokenPromise;
+  }
+
+  function joinOverSocket() {
+    var ws = socket.ws;
+    if (socket.state !== "connected" || !ws) return Promise.reject(new Error("socket down"));
+    return socket.request({ type: "join", lang: cfg.lang }, COMMAND_TIMEOUT_MS).then(function (frame) {
+      if (frame.type !== "joined") throw new Error(frame.data.code);
+      save(TOKEN_KEY, frame.data.participant_token);
+      if (socket.ws === ws) identifiedOn = ws; // the join identified this socket
+      return frame.data.participant_token;
+    });
+  }
+
+  function joinOverHttp() {
+    return request("POST", "events/" + cfg.event + "/join/", {}, null).then(function (res) {
+      if (!res.ok) throw new Error("join " + res.status);
+      save(TOKEN_KEY, res.body.participant_token);
+      return res.body.participant_token;
+    });
   }
 
   /** fetch as {ok, status, body, headers}; rejects only when the network fails. */
@@ -130,8 +151,15 @@
     node.textContent = S[state] || state;
     document.body.classList.toggle("is-offline", state !== "connected");
     if (state === "connected") {
-      flushOutbox();
-      refreshMine();
+      // The first connection joins the event over this socket (see token()).
+      token()
+        .then(function () {
+          flushOutbox();
+          refreshMine();
+        })
+        .catch(function () {
+          /* no identity yet: the next vote or question tries again */
+        });
     }
   }
 
@@ -216,31 +244,52 @@
     empty.textContent = S.no_questions;
   }
 
-  // The socket this phone last identified on: identify again on every new connection.
-  var identifiedOn = null;
-  // Answers to a vote over the socket, as the HTTP API would give them.
-  var VOTE_ERROR_STATUS = { "question.not_found": 404, "vote.not_public": 409, "vote.throttled": 429 };
-
-  /** A vote over the open socket (docs/protocol.md), answered like the HTTP call; rejects
-   * when the socket cannot carry it, and the caller votes over HTTP instead. */
-  function voteOverSocket(id, withdraw) {
+  /** A command over the open socket (docs/protocol.md), answered like the HTTP call would
+   * be ({ok, status, body, headers}); rejects when the socket cannot carry it, and the caller
+   * uses HTTP instead. `errors` maps the error codes that are answers (not failures of the
+   * socket) to the HTTP status the API would give. */
+  function overSocket(message, answerType, toBody, errors) {
     return token().then(function (t) {
       if (socket.state !== "connected" || !socket.ws) throw new Error("socket down");
       if (identifiedOn !== socket.ws) {
-        // Frames are handled in order: the vote right behind it is already identified.
+        // Frames are handled in order: the command right behind it is already identified.
         if (!socket.send({ type: "identify", token: t, lang: cfg.lang })) throw new Error("socket down");
         identifiedOn = socket.ws;
       }
-      return socket.request({ type: withdraw ? "unvote" : "vote", question: id }, 5000).then(function (frame) {
-        if (frame.type === "vote.done") return { ok: true, status: 200, body: { votes: frame.data.votes } };
-        var status = VOTE_ERROR_STATUS[frame.data.code];
+      return socket.request(message, COMMAND_TIMEOUT_MS).then(function (frame) {
+        if (frame.type === answerType) return { ok: true, status: 200, body: toBody(frame.data), headers: NO_HEADERS };
+        var status = errors[frame.data.code];
         if (!status) {
           identifiedOn = null; // unidentified, or not saved: HTTP answers for sure
           throw new Error(frame.data.code);
         }
-        return { ok: false, status: status, body: { code: frame.data.code, detail: frame.data.message } };
+        return { ok: false, status: status, body: { code: frame.data.code, detail: frame.data.message }, headers: NO_HEADERS };
       });
     });
+  }
+
+  var VOTE_ERRORS = { "question.not_found": 404, "vote.not_public": 409, "vote.throttled": 429 };
+  var ASK_ERRORS = {
+    invalid: 400,
+    "question.empty": 400,
+    "question.too_long": 400,
+    "question.author_too_long": 400,
+    "qa.closed": 409,
+    "question.throttled": 429,
+  };
+
+  function voteOverSocket(id, withdraw) {
+    return overSocket({ type: withdraw ? "unvote" : "vote", question: id }, "vote.done", function (data) {
+      return { votes: data.votes };
+    }, VOTE_ERRORS);
+  }
+
+  function askOverSocket(item) {
+    if (item.session !== cfg.session) return Promise.reject(new Error("another session's socket"));
+    var message = { type: "ask", text: item.text, author_name: item.author_name, anonymous: item.anonymous, client_id: item.client_id };
+    return overSocket(message, "asked", function (data) {
+      return data.question;
+    }, ASK_ERRORS);
   }
 
   function toggleVote(id, button) {
@@ -337,7 +386,8 @@
   var mineTimer = null;
 
   function refreshMine() {
-    if (!load(TOKEN_KEY, null)) {
+    // Only a phone that asked here has questions to look up (not every phone of the hall).
+    if (!load(TOKEN_KEY, null) || !load(ASKED_KEY, false)) {
       renderMine();
       return;
     }
@@ -387,17 +437,21 @@
     if (!items.length) return;
     flushing = true;
     var item = items[0];
-    call("POST", "sessions/" + item.session + "/questions/", {
-      text: item.text,
-      author_name: item.author_name,
-      anonymous: item.anonymous,
-      client_id: item.client_id,
-    })
+    askOverSocket(item)
+      .catch(function () {
+        return call("POST", "sessions/" + item.session + "/questions/", {
+          text: item.text,
+          author_name: item.author_name,
+          anonymous: item.anonymous,
+          client_id: item.client_id,
+        });
+      })
       .then(function (res) {
         flushing = false;
         if (res.ok) {
           retryDelay = 2000;
           dequeue(item.client_id);
+          if (item.session === cfg.session) save(ASKED_KEY, true);
           if (res.body && res.body.id && res.body.session_id === cfg.session) setMine(res.body);
           renderMine();
           var pending = res.body && res.body.status === "pending";
@@ -512,12 +566,4 @@
   var socket = new LiveSocket(cfg.ws, { onFrame: onFrame, onState: onState });
   window.hoithaoSocket = socket;
   socket.start();
-  token()
-    .then(function () {
-      refreshMine();
-      flushOutbox();
-    })
-    .catch(function () {
-      /* offline at load: the outbox waits for the network */
-    });
 })();

@@ -5,6 +5,7 @@ the README's screenshots."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 from pathlib import Path
@@ -14,7 +15,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from qa import services
-from qa.models import Question
+from qa.models import Question, hash_token
 from tests import factories
 
 pytestmark = [
@@ -469,15 +470,22 @@ def test_display_dom_stays_bounded_as_questions_and_votes_flow(screens_server, p
     assert display.evaluate("document.getElementsByTagName('*').length") == count
 
 
-def test_phone_votes_over_its_socket_and_over_http_when_the_socket_is_down(
+def test_phone_joins_asks_and_votes_over_its_socket_and_over_http_when_it_is_down(
     screens_server, page_for, summit
 ):
     event, hall, session, moderator = summit
     question = factories.question(session, status="approved", text="Xe buýt điện khi nào chạy?")
     server = screens_server()
     phone = page_for(360, 740, base_url=server.url)
-    http_votes, socket_frames = [], []
-    phone.on("request", lambda r: http_votes.append(r.method) if "/vote/" in r.url else None)
+    api_calls, socket_frames = [], []
+    phone.on(
+        "request",
+        lambda r: (
+            api_calls.append((r.method, r.url.split("/api/v1/")[1]))
+            if "/api/v1/" in r.url
+            else None
+        ),
+    )
     phone.on("websocket", lambda ws: ws.on("framesent", lambda f: socket_frames.append(f)))
     phone.goto(phone_url(event, session))
     expect(phone.locator("#conn")).to_have_class("conn conn-connected")
@@ -486,17 +494,25 @@ def test_phone_votes_over_its_socket_and_over_http_when_the_socket_is_down(
     button.click()
     expect(button).to_have_attribute("aria-pressed", "true")
     expect(button.locator(".vote-count")).to_have_text("1")
-    assert http_votes == []
-    sent = [f for f in socket_frames if '"identify"' in f or '"vote"' in f]
-    assert [f.split('"type":"')[1].split('"')[0] for f in sent] == ["identify", "vote"]
+    ask(phone, "Có wifi miễn phí ở hội trường không?")
+    expect(phone.locator("#mine-list .badge")).to_have_text("Đang chờ duyệt")
+
+    assert api_calls == []  # join, vote and question all went over the socket
+    commands = [json.loads(f)["type"] for f in socket_frames if '"ping"' not in f]
+    assert commands == ["join", "vote", "ask"]
     question.refresh_from_db()
     assert question.vote_count == 1
+    asked = Question.objects.get(session=session, status="pending")
+    assert asked.text == "Có wifi miễn phí ở hội trường không?"
+    assert asked.participant.token_hash == hash_token(
+        phone.evaluate(f"JSON.parse(localStorage.getItem('hoithao.token.{event.slug}'))")
+    )
 
     phone.evaluate("window.hoithaoSocket.stop()")  # the socket is gone: HTTP takes the vote
     button.click()
     expect(button).to_have_attribute("aria-pressed", "false")
     expect(button.locator(".vote-count")).to_have_text("0")
-    assert http_votes == ["DELETE"]
+    assert api_calls == [("DELETE", f"questions/{question.pk}/vote/")]
     question.refresh_from_db()
     assert question.vote_count == 0
     assert phone.errors == []
