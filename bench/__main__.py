@@ -267,7 +267,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
 
             if "storms" in wanted:
-                results["storms"] = run_storms(args, ctl, fleet, ports, deadline, log)
+                results["storms"] = run_storms(
+                    args, ctl, fleet, ports, [d.pid for d in daphnes], deadline, log
+                )
         except Exception as exc:
             results["error"] = f"{type(exc).__name__}: {exc}"
             log(f"run failed: {results['error']}")
@@ -288,7 +290,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_storms(args, ctl: Ctl, fleet: Fleet, ports: list[int], deadline: float, log) -> dict:
+def daphne_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU the Daphne processes have used so far."""
+    import psutil
+
+    return sum(sum(psutil.Process(pid).cpu_times()[:2]) for pid in pids)
+
+
+def run_storms(
+    args, ctl: Ctl, fleet: Fleet, ports: list[int], pids: list[int], deadline: float, log
+) -> dict:
     storm = ctl.call("setup", name="storm", moderation="pre", approved=5)
     missing = [k for k in ("join", "vote", "questions") if not storm["api"][k]]
     if missing:
@@ -301,9 +312,12 @@ def run_storms(args, ctl: Ctl, fleet: Fleet, ports: list[int], deadline: float, 
     out: dict = {}
 
     def attempt(name: str, run) -> bool:
-        """One storm; a failure is recorded and ends the storms (the fleet may be out of step)."""
+        """One storm; a failure is recorded and ends the storms (the fleet may be out of step).
+        Records the CPU the Daphne processes spent meanwhile (settling included)."""
         try:
+            before = daphne_cpu_seconds(pids)
             out[name] = run()
+            out[name]["daphne_cpu_s"] = round(daphne_cpu_seconds(pids) - before, 2)
             return True
         except Exception as exc:
             out[name] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
