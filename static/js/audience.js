@@ -286,6 +286,8 @@
 
   function askOverSocket(item) {
     if (item.session !== cfg.session) return Promise.reject(new Error("another session's socket"));
+    // The server closes a socket on a frame over 4 KiB; a text that long goes over HTTP.
+    if ((item.text.length + (item.author_name || "").length) * 4 > 3500) return Promise.reject(new Error("too long"));
     var message = { type: "ask", text: item.text, author_name: item.author_name, anonymous: item.anonymous, client_id: item.client_id };
     return overSocket(message, "asked", function (data) {
       return data.question;
