@@ -24,45 +24,49 @@ ASKERS = 20
 pytestmark = pytest.mark.e2e
 
 
-def _database_url(tmp_path: Path) -> str:
+def _database_url(tmp_path: Path, run: str = "bench_smoke") -> str:
     """PostgreSQL when the run has it (CI), in a database of the smoke run's own; else SQLite."""
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
         parsed = urlparse(url)
-        name = f"{parsed.path.lstrip('/') or 'hoithao'}_bench_smoke_{os.getpid()}"
+        name = f"{parsed.path.lstrip('/') or 'hoithao'}_{run}_{os.getpid()}"
         return urlunparse(parsed._replace(path=f"/{name}"))
     return f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+
+
+def _run(module: str, *args: str, timeout: float) -> subprocess.CompletedProcess:
+    """`python -m <module> <args>` against the test run's Redis (its own database in args);
+    asserts it exited cleanly."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")
+    }
+    completed = subprocess.run(
+        [sys.executable, "-m", module, *args, "--redis-url", os.environ["REDIS_URL"]],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory) -> dict:
     tmp_path = tmp_path_factory.mktemp("bench")
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")
-    }
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "--smoke",
-            "--out",
-            str(tmp_path),
-            "--database-url",
-            _database_url(tmp_path),
-            "--drop-database",
-            "--redis-url",
-            os.environ["REDIS_URL"],
-            "--log-dir",
-            str(tmp_path / "logs"),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+    completed = _run(
+        "bench",
+        "--smoke",
+        "--out",
+        str(tmp_path),
+        "--database-url",
+        _database_url(tmp_path),
+        "--drop-database",
+        "--log-dir",
+        str(tmp_path / "logs"),
         timeout=240,
     )
-    assert completed.returncode == 0, completed.stderr[-3000:]
     results = json.loads((tmp_path / "smoke.json").read_text())
     results["_stdout"] = completed.stdout
     results["_png"] = (tmp_path / "smoke.png").exists()
@@ -143,3 +147,22 @@ def test_bench_smoke_report_prints_the_table_and_plots(smoke):
     assert "(join frame on the socket as it opens)" in smoke["_stdout"]
     assert "(ask frames on the socket)" in smoke["_stdout"]
     assert smoke["_png"] is True
+
+
+def test_http_cost_measures_every_request_kind(tmp_path):
+    """`python -m bench.http_cost`, a few requests of each kind: a row per kind, CPU and wall
+    time per request measured (not zero: the process did work)."""
+    completed = _run(
+        "bench.http_cost",
+        "--requests",
+        "20",
+        "--database-url",
+        _database_url(tmp_path, "http_cost"),
+        timeout=180,
+    )
+    rows = [line.split("|")[1:4] for line in completed.stdout.splitlines() if line.startswith("| ")]
+    kinds = [name.strip() for name, _, _ in rows[1:]]
+    assert kinds == ["GET /healthz", "GET the phone page", "POST join", "POST a question"]
+    for _, cpu, wall in rows[1:]:
+        assert float(wall) > 0
+    assert sum(float(cpu) for _, cpu, _ in rows[1:]) > 0
