@@ -52,12 +52,12 @@ def error_body(code: str, detail) -> dict:
     return {"code": code, "detail": str(detail)}
 
 
-def _flatten(detail):
+def error_fields(detail):
     """DRF's nested ErrorDetail structure as plain strings, lists and dicts."""
     if isinstance(detail, dict):
-        return {key: _flatten(value) for key, value in detail.items()}
+        return {key: error_fields(value) for key, value in detail.items()}
     if isinstance(detail, list):
-        return [_flatten(value) for value in detail]
+        return [error_fields(value) for value in detail]
     return str(detail)
 
 
@@ -78,7 +78,7 @@ def api_exception_handler(exc, context):
     if response is None:
         return None  # a crash: Django's 500 handling, never str(exception) to the client
     if isinstance(exc, exceptions.ValidationError):
-        fields = _flatten(exc.detail) if isinstance(exc.detail, dict) else {}
+        fields = error_fields(exc.detail) if isinstance(exc.detail, dict) else {}
         messages = exc.detail if isinstance(exc.detail, list) else []
         summary = str(messages[0]) if messages else _("Some fields are not valid.")
         response.data = {"code": "invalid", "detail": str(summary), "fields": fields}
@@ -152,6 +152,12 @@ def forwarded_client(remote: str, forwarded: str) -> str:
 # ---- throttles ---------------------------------------------------------------------------------
 
 
+def throttle_rate(scope: str) -> tuple[int, int]:
+    """REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope] ("60/min") as (60, 60 seconds)."""
+    number, period = api_settings.DEFAULT_THROTTLE_RATES[scope].split("/")
+    return int(number), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+
+
 def count_request(scope: str, ident: str) -> tuple[bool, float]:
     """One request of `ident` against the rate of `scope`: (allowed, seconds to wait).
 
@@ -161,8 +167,7 @@ def count_request(scope: str, ident: str) -> tuple[bool, float]:
     a hall behind one NAT address, and lost updates under concurrency. Here one atomic `incr`
     counts. The rate is read from settings REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope] on
     every request."""
-    number, period = api_settings.DEFAULT_THROTTLE_RATES[scope].split("/")
-    limit, seconds = int(number), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+    limit, seconds = throttle_rate(scope)
     key = f"throttle:{scope}:{ident}"
     now = time.time()
     if django_cache.add(key, 1, timeout=seconds):

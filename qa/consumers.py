@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from live.api_common import _flatten, count_request, scope_client_ip
+from live.api_common import count_request, error_fields, scope_client_ip, throttle_rate
 from live.consumers import SessionStreamConsumer
 from live.errors import DomainError
 from live.models import Event, Session
@@ -59,10 +59,8 @@ def _count(scope: str, ident: str, code: str) -> None:
 
 def vote_rate() -> tuple[int, float]:
     """The HTTP API's participant vote rate ("60/min") as (burst, tokens per second)."""
-    rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["participant_vote"]
-    count, _slash, period = rate.partition("/")
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[:1]]
-    return int(count), int(count) / seconds
+    count, seconds = throttle_rate("participant_vote")
+    return count, count / seconds
 
 
 # ---- the database work (run in Django's database thread, through database_calls) ----------
@@ -247,7 +245,7 @@ class AudienceStreamConsumer(SessionStreamConsumer):
             form = serializer(data={k: v for k, v in message.items() if k not in ("type", "ref")})
             if form.is_valid():
                 return form.validated_data
-            fields = _flatten(form.errors)
+            fields = error_fields(form.errors)
         await self._error("invalid", _("Some fields are not valid."), fields=fields, **context)
         return None
 
