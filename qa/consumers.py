@@ -118,7 +118,11 @@ class AudienceStreamConsumer(SessionStreamConsumer):
         if form is None:
             return
         call = partial(_join, self.event_id, form["display_name"], scope_client_ip(self.scope))
-        result = await database_calls.submit(call)
+        # Awaited here, not in a task: the commands behind it need this identity.
+        try:
+            result = await database_calls.submit(call)
+        except Exception as exc:  # the round itself failed
+            result = exc
         if isinstance(result, Exception):
             await self._refused(result, context)
             return
@@ -181,7 +185,7 @@ class AudienceStreamConsumer(SessionStreamConsumer):
         ):
             await self._error(
                 "vote.invalid",
-                _('A vote needs "question" (a question id) and at most a short "ref".'),
+                _('A vote needs "question": the id of a question.'),
                 **{**context, "question": None},
             )
             return
