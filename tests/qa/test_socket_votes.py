@@ -9,7 +9,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from qa import consumers, services
-from qa.models import Question, Vote
+from qa.models import Participant, Question, Vote
 from tests import factories
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("realtime_keys")]
@@ -275,3 +275,22 @@ async def test_group_commit_failure_reaches_every_item_and_later_rounds_run():
     assert isinstance(results[0], RuntimeError)
     assert results[1:] == ["B", "C"]
     assert calls == [["boom"], ["b", "c"]]  # what arrived during the first call went together
+
+
+async def test_a_round_that_fails_answers_command_failed_and_the_socket_stays(stream_client):
+    session, question, participant, token = await hall_with_question()
+    client = await identified(stream_client, session, token)
+    other_participant, other_token = await new_participant(session.event)
+    other = await identified(stream_client, session, other_token)
+    # The identified participant disappears (its row deleted): its vote cannot be stored.
+    await database_sync_to_async(Participant.objects.filter(pk=participant.pk).delete)()
+
+    await client.send({"type": "vote", "question": question.pk, "ref": "gone"})
+    error = await client.receive_type("error")
+    await other.send({"type": "vote", "question": question.pk, "ref": "next"})
+    done = await other.receive_type("vote.done")
+
+    assert error["data"]["code"] == "command.failed" and error["data"]["ref"] == "gone"
+    assert done["data"]["votes"] == 1  # the next round commits as usual
+    await client.send({"type": "ping"})
+    assert (await client.receive_type("pong"))["type"] == "pong"
