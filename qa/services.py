@@ -388,9 +388,24 @@ def votes_apply(changes: list[VoteChange]) -> list[int | DomainError]:
             .only("id", "status", "session_id", "session__event_id")
             .order_by("pk")
         }
+        # A phone identified earlier may be gone since (its event deleted): refuse its vote
+        # rather than fail the round for every phone in it.
+        known = set(
+            Participant.objects.filter(pk__in={c.participant_id for c in changes}).values_list(
+                "pk", flat=True
+            )
+        )
         for change in changes:
             question = questions.get(change.question_id)
-            if question is None or question.session.event_id != change.event_id:
+            if change.participant_id not in known:
+                results.append(
+                    DomainError(
+                        _("This phone's identity is unknown; join the event again."),
+                        code="participant.unknown",
+                        status=401,
+                    )
+                )
+            elif question is None or question.session.event_id != change.event_id:
                 results.append(
                     DomainError(_("No such question."), code="question.not_found", status=404)
                 )
