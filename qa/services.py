@@ -396,30 +396,10 @@ def votes_apply(changes: list[VoteChange]) -> list[int | DomainError]:
             )
         )
         for change in changes:
-            question = questions.get(change.question_id)
-            if change.participant_id not in known:
-                results.append(
-                    DomainError(
-                        _("This phone's identity is unknown; join the event again."),
-                        code="participant.unknown",
-                        status=401,
-                    )
-                )
-            elif question is None or question.session.event_id != change.event_id:
-                results.append(
-                    DomainError(_("No such question."), code="question.not_found", status=404)
-                )
-            elif question.status not in PUBLIC_STATUSES:
-                results.append(
-                    DomainError(
-                        _("Only questions on screen can be voted on."),
-                        code="vote.not_public",
-                        status=409,
-                    )
-                )
-            else:
+            refusal = _vote_refusal(change, questions.get(change.question_id), known)
+            if refusal is None:
                 wanted[(change.participant_id, change.question_id)] = change.voted
-                results.append(None)
+            results.append(refusal)
         if not wanted:
             return results  # type: ignore[return-value]
         Vote.objects.bulk_create(
@@ -448,6 +428,23 @@ def votes_apply(changes: list[VoteChange]) -> list[int | DomainError]:
     return [
         tallies[c.question_id] if r is None else r for c, r in zip(changes, results, strict=True)
     ]
+
+
+def _vote_refusal(change: VoteChange, question: Question | None, known: set[int]):
+    """Why this vote cannot be applied (a DomainError), or None."""
+    if change.participant_id not in known:
+        return DomainError(
+            _("This phone's identity is unknown; join the event again."),
+            code="participant.unknown",
+            status=401,
+        )
+    if question is None or question.session.event_id != change.event_id:
+        return DomainError(_("No such question."), code="question.not_found", status=404)
+    if question.status not in PUBLIC_STATUSES:
+        return DomainError(
+            _("Only questions on screen can be voted on."), code="vote.not_public", status=409
+        )
+    return None
 
 
 def _vote(*, question_id: int, participant: Participant, voted: bool) -> int:
