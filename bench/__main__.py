@@ -47,6 +47,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="how phones join: a join frame on their socket as it opens (default), or a POST "
         "and then the socket",
     )
+    p.add_argument(
+        "--join-with-page",
+        action="store_true",
+        help="each phone of the join storm first GETs its page, /e/<slug>/?session=<id> "
+        "(off by default, so results stay comparable with runs before it)",
+    )
     p.add_argument("--vote-window", type=float, default=10.0)
     p.add_argument(
         "--vote-over",
@@ -324,7 +330,11 @@ def run_storms(
             log(f"{name} storm failed: {out[name]['error']}")
             return False
 
-    log(f"join storm: {args.phones} phones over {args.join_window}s (over {args.join_over})")
+    page = f"/e/{storm['slug']}/?session={storm['session_id']}" if args.join_with_page else None
+    log(
+        f"join storm: {args.phones} phones over {args.join_window}s "
+        f"({'the page, then ' if page else ''}over {args.join_over})"
+    )
     ok = attempt(
         "join",
         lambda: scenarios.join_storm(
@@ -335,19 +345,21 @@ def run_storms(
             phones=args.phones,
             window=args.join_window,
             over=args.join_over,
+            page=page,
         ),
     )
     if ok:
         j = out["join"]
         log(
-            f"join storm: to snapshot p99 {j['to_snapshot_ms']['p99']} ms, to token p99 "
+            (f"join storm: to page p99 {j['to_page_ms']['p99']} ms, " if page else "join storm: ")
+            + f"to snapshot p99 {j['to_snapshot_ms']['p99']} ms, to token p99 "
             f"{j['to_token_ms']['p99']} ms, failures {j['failures']}"
         )
     joined = out["join"].get("joined", 0) if ok else 0
     missing = args.phones - joined
     if ok and missing > 0 and time.monotonic() < deadline:
         # The vote and question storms are about every phone of the hall: phones the join storm
-        # lost join again, slowly (40 a second), outside any measurement.
+        # lost join again, slowly (40 a second), outside any measurement (and without the page).
         log(f"topping up: {missing} phones join over {missing / 40:.0f}s (not measured)")
         ok = attempt(
             "top_up",

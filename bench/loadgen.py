@@ -355,6 +355,11 @@ class Worker:
 
     @property
     def http(self):
+        """One httpx client for all the worker's phones. It keeps no cookies: each phone is a
+        browser of its own, so the page's csrftoken cookie set for one phone must not ride
+        along on the next phone's first GET (the server would skip making it a new one)."""
+        from http.cookiejar import CookieJar, DefaultCookiePolicy
+
         import httpx
 
         if self._http is None:
@@ -363,6 +368,7 @@ class Worker:
                 limits=httpx.Limits(
                     max_connections=HTTP_CONNECTIONS, max_keepalive_connections=HTTP_CONNECTIONS
                 ),
+                cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
             )
         return self._http
 
@@ -370,17 +376,23 @@ class Worker:
         retries, self.retries = self.retries, 0
         return retries
 
-    async def post(self, url: str, **kwargs):
-        """One POST, retried once if the connection broke before an answer (a kept-alive
+    async def request(self, method: str, url: str, **kwargs):
+        """One request, retried once if the connection broke before an answer (a kept-alive
         connection the server had just closed), as a phone would. Counted in `retries`."""
         import httpx
 
         async with self.slots:
             try:
-                return await self.http.post(url, **kwargs)
+                return await self.http.request(method, url, **kwargs)
             except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
                 self.retries += 1
-                return await self.http.post(url, **kwargs)
+                return await self.http.request(method, url, **kwargs)
+
+    async def post(self, url: str, **kwargs):
+        return await self.request("POST", url, **kwargs)
+
+    async def get(self, url: str, **kwargs):
+        return await self.request("GET", url, **kwargs)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -517,14 +529,19 @@ class Worker:
         timeout: float,
         give_up_after: float,
         over: str = "socket",
+        page: str | None = None,
     ) -> dict:
         """Each phone, at start_at + its offset, as the phone page does: open its socket and
         send `join` the moment it is open, then wait for both the snapshot and `joined` (the
         token; the socket is then the participant's). With `over="http"`: POST join, then
-        open the socket and wait for the snapshot. A row per phone: began, joined (when the
-        token arrived), snapshot (when the snapshot arrived), error (None, the error code of
-        the join frame, the HTTP status, or an exception's name): a phone fails if either
-        its token or its snapshot does."""
+        open the socket and wait for the snapshot. With `page` (a path with its query, such
+        as "/e/<slug>/?session=<id>"), the phone first GETs the page from the Daphne process
+        it then joins on, as a phone that scanned the QR code does, and fails unless it is
+        200. A row per phone: began (the start of the GET, else of the join), paged (when
+        the page arrived; None without `page`), joined (when the token arrived), snapshot
+        (when the snapshot arrived), error (None, the error code of the join frame, the HTTP
+        status, or an exception's name): a phone fails if its page, its token or its
+        snapshot does."""
         if over not in ("socket", "http"):
             raise ValueError(f"over must be socket or http, not {over!r}")
         clients = self.groups.setdefault(group, [])
@@ -581,8 +598,13 @@ class Worker:
             base, url = http[(first + i) % len(http)], ws[(first + i) % len(ws)]
             await asyncio.sleep(max(0.0, start_at + offset - time.time()))
             began = time.time()
-            row = {"began": began, "joined": None, "snapshot": None, "error": None}
+            row = {"began": began, "paged": None, "joined": None, "snapshot": None, "error": None}
             try:
+                if page is not None:
+                    response = await self.get(f"{base}{page}")
+                    if response.status_code != 200:
+                        raise RuntimeError(f"page answered {response.status_code}")
+                    row["paged"] = time.time()
                 await join(base, url, row)
             except CommandError as exc:
                 row["error"] = exc.code

@@ -106,11 +106,20 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
         # Results written before join frames: HTTP, the token's time under the old key.
         over = j.get("join_over", "http")
         token = j.get("to_token_ms") or j.get("join_http_ms")
+        # Results written before --join-with-page: no page.
+        paged = j.get("join_with_page", False)
+        how = (
+            "join frame on the socket as it opens"
+            if over == "socket"
+            else "POST join, then the socket"
+        )
+        page = j.get("to_page_ms") or {}
         out.append(
             (
                 f"join storm: {j['phones']} phones arriving over {j['window_s']} s "
-                f"({'join frame on the socket as it opens' if over == 'socket' else 'POST join, then the socket'})",
-                f"to snapshot p99 {p99} ms (p50 {j['to_snapshot_ms']['p50']}), to token p99 "
+                f"({'page, then ' if paged else ''}{how})",
+                (f"to page p99 {page.get('p99')} ms (p50 {page.get('p50')}), " if paged else "")
+                + f"to snapshot p99 {p99} ms (p50 {j['to_snapshot_ms']['p50']}), to token p99 "
                 f"{token['p99']} ms{'' if over == 'socket' else ' (the join POST)'}, failures "
                 f"{j['failures']}, last in after {j['all_done_after_s']} s",
                 f"p99 <= {JOIN_P99_MS} ms, 0 failures, all within 20 s",

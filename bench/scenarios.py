@@ -385,14 +385,16 @@ def join_storm(
     phones: int,
     window: float,
     over: str = "socket",
+    page: str | None = None,
     seed: int = 6,
 ) -> dict:
     """`phones` phones arrive at random moments over `window` seconds. Over the socket, as the
     phone page does: open the socket, send join the moment it is open, receive the snapshot
     and (committed in rounds, so in either order) joined with the participant's token. With
-    `over="http"`: POST join, then the socket and its snapshot. Times to the snapshot and to
-    the token run from the phone's start (the connect, or the POST); a phone fails if either
-    fails."""
+    `over="http"`: POST join, then the socket and its snapshot. With `page` (the phone page's
+    path and query), each phone first GETs the page, as a phone that scanned the QR code
+    does. Times to the page, the snapshot and the token run from the phone's start (the GET;
+    without the page, the connect or the POST); a phone fails if any of them fails."""
     rng = random.Random(seed)
     offsets = [rng.uniform(0, window) for _ in range(phones)]
     start_at = time.time() + 1.0
@@ -409,6 +411,7 @@ def join_storm(
             "timeout": 30.0,
             "give_up_after": give_up,
             "over": over,
+            "page": page,
         }
         for at, count in fleet.split(phones)
     ]
@@ -421,6 +424,7 @@ def join_storm(
     result = {
         "phones": phones,
         "join_over": over,
+        "join_with_page": page is not None,
         "window_s": window,
         "joined": len(done),
         "failures": len(rows) - len(done) + unfinished,
@@ -431,6 +435,10 @@ def join_storm(
         "errors": errors,
         "to_snapshot_ms": summary_ms([r["snapshot"] - r["began"] for r in done]),
         "to_token_ms": to_token,
+        # Every phone that got its page (200), joined or not afterwards; None without the page.
+        "to_page_ms": summary_ms([r["paged"] - r["began"] for r in rows if r["paged"]])
+        if page is not None
+        else None,
         "all_done_after_s": round(max(max(r["snapshot"], r["joined"]) for r in done) - start_at, 2)
         if done
         else None,

@@ -149,6 +149,48 @@ def test_bench_smoke_report_prints_the_table_and_plots(smoke):
     assert smoke["_png"] is True
 
 
+def test_bench_smoke_join_storm_with_page_every_phone_gets_page_snapshot_and_token(tmp_path):
+    """`python -m bench --smoke --scenarios storms --join-with-page`: each phone GETs its
+    page before it opens its socket and joins; the vote and question storms after it stay
+    exact."""
+    completed = _run(
+        "bench",
+        "--smoke",
+        "--scenarios",
+        "storms",
+        "--join-with-page",
+        "--out",
+        str(tmp_path),
+        "--database-url",
+        _database_url(tmp_path, "bench_page"),
+        "--drop-database",
+        timeout=120,
+    )
+    results = json.loads((tmp_path / "smoke.json").read_text())
+    storms = results["storms"]
+    join = storms["join"]
+    assert results["config"]["join_with_page"] is True
+    assert (join["join_over"], join["join_with_page"]) == ("socket", True)
+    assert join["statuses"] == {"ok": N}
+    assert (join["joined"], join["failures"], join["unfinished"]) == (N, 0, 0)
+    # to_page_ms counts the phones whose page answered 200.
+    assert (
+        join["to_page_ms"]["count"],
+        join["to_snapshot_ms"]["count"],
+        join["to_token_ms"]["count"],
+    ) == (N, N, N)
+    assert join["to_page_ms"]["p99"] <= join["to_snapshot_ms"]["p99"]
+    assert "top_up" not in storms
+    vote = storms["vote"]
+    assert vote["statuses"] == {"ok": N * 5}
+    assert (vote["db_exact"], vote["db_counter_matches_rows"]) == (True, True)
+    assert (vote["clients"], vote["clients_exact"]) == (N, N)
+    question = storms["question"]
+    assert (question["stored"], question["pairs_same_question"]) == (ASKERS, ASKERS)
+    assert question["duplicated_client_ids"] == 0
+    assert "(page, then join frame on the socket as it opens)" in completed.stdout
+
+
 def test_http_cost_measures_every_request_kind(tmp_path):
     """`python -m bench.http_cost`, a few requests of each kind: a row per kind, CPU and wall
     time per request measured (not zero: the process did work)."""
