@@ -185,6 +185,9 @@ LOGIN_URL = "/admin/login/"
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
+# A hall of phones opens the same phone page within a minute: each process serves it from
+# the cache for this long after rendering it (per event, session and language). 0: off.
+PHONE_PAGE_CACHE_SECONDS = env_int("PHONE_PAGE_CACHE_SECONDS", 5)
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True

@@ -8,6 +8,7 @@ app_name = "pages"
 
 urlpatterns = [
     path("e/<slug:slug>/", views.event_page, name="event"),
+    path("lang/<str:code>/", views.switch_language, name="language"),
     path("j/<str:code>", views.join_redirect, name="join"),
     path("j/<str:code>/", views.join_redirect),
     path("display/<int:hall_id>/", views.display_page, name="display"),

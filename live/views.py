@@ -9,13 +9,16 @@ from functools import wraps
 import segno
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from live import selectors
@@ -38,6 +41,56 @@ def _socket_strings() -> dict[str, str]:
         "reconnecting": _("Reconnecting…"),
         "offline": _("Offline: showing the last known state"),
     }
+
+
+@never_cache
+def switch_language(request: HttpRequest, code: str) -> HttpResponse:
+    """GET /lang/<code>/?next=<path>: the one-tap language switch. It only sets this browser's
+    language cookie (what Django's set_language does), and being a link it leaves the pages
+    free of a per-visitor CSRF token, so a hall's phone page can come from the cache."""
+    if code not in dict(settings.LANGUAGES):
+        raise Http404
+    target = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+def served_from_cache(view):
+    """The rendered page, kept PHONE_PAGE_CACHE_SECONDS per path, session and language: 2,000
+    phones opening it in the same minute cost a few renders, not 2,000 (a render is ~9 ms of
+    CPU; docs/performance.md). Only what every visitor gets alike is cached (a 200 without
+    cookies); live state comes over the socket anyway."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        seconds = settings.PHONE_PAGE_CACHE_SECONDS
+        if request.method not in ("GET", "HEAD") or seconds <= 0:
+            return view(request, *args, **kwargs)
+        session = request.GET.get("session", "")
+        key = f"page:{request.path}:{session[:20]}:{get_language()}"
+        content = cache.get(key)
+        if content is not None:
+            return HttpResponse(content)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.cookies:
+            cache.set(key, response.content, seconds)
+        return response
+
+    return wrapper
 
 
 def vietnamese_unless_chosen(view):
@@ -94,6 +147,7 @@ def _audience_strings() -> dict[str, str]:
 
 
 @vietnamese_unless_chosen
+@served_from_cache
 def event_page(request: HttpRequest, slug: str) -> HttpResponse:
     """/e/<slug>/: the session picker, or with ?session=<id> that session's questions."""
     event = get_object_or_404(Event, slug=slug)

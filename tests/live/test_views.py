@@ -96,7 +96,7 @@ def test_event_page_with_session_renders_question_form(client, summit):
 
 def test_event_page_in_english_shows_english_titles(client, summit):
     event, hall, live, later = summit
-    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    client.get(f"/lang/en/?next=/e/{event.slug}/")
     response = client.get(f"/e/{event.slug}/?session={live.pk}")
     html = response.content.decode()
     assert response.status_code == 200
@@ -220,3 +220,61 @@ def test_pages_have_no_inline_scripts_and_stay_under_50kb(client, summit, page):
     )
     assert all(s["code"].strip() == "" for s in parsed.scripts if "src" in s["attrs"])
     assert gzipped_size(sources + parsed.styles) < 50 * 1024
+
+
+# ---- the language switch and the page cache ------------------------------------------------------
+
+
+def test_language_link_sets_the_cookie_and_goes_back(client, summit):
+    event, hall, live, later = summit
+    page = f"/e/{event.slug}/?session={live.pk}"
+    html = client.get(page).content.decode()
+    assert f'href="/lang/en/?next=%2Fe%2F{event.slug}%2F%3Fsession%3D{live.pk}"' in html
+
+    response = client.get(f"/lang/en/?next=%2Fe%2F{event.slug}%2F%3Fsession%3D{live.pk}")
+
+    assert response.status_code == 302
+    assert response["Location"] == page
+    assert response.cookies["django_language"].value == "en"
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"]
+)
+def test_language_link_never_sends_the_visitor_off_site(client, target):
+    response = client.get("/lang/vi/", {"next": target})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_language_link_with_unknown_language_is_404(client):
+    response = client.get("/lang/fr/?next=/")
+    assert response.status_code == 404
+    assert "django_language" not in response.cookies
+
+
+def test_phone_page_sets_no_cookie_so_it_can_be_cached(client, summit):
+    event, hall, live, later = summit
+    response = client.get(f"/e/{event.slug}/?session={live.pk}")
+    assert response.status_code == 200
+    assert not response.cookies  # no CSRF token: the phone's API calls carry their own token
+
+
+def test_phone_page_is_served_from_the_cache_per_language(client, summit, settings):
+    settings.PHONE_PAGE_CACHE_SECONDS = 60
+    event, hall, live, later = summit
+    page = f"/e/{event.slug}/?session={live.pk}"
+    first = client.get(page).content.decode()
+    live.title_vi, live.title_en = "Tiêu đề mới", "New title"
+    live.save()
+
+    cached = client.get(page).content.decode()
+    client.get("/lang/en/?next=/")
+    english = client.get(page).content.decode()
+
+    assert cached == first and "Giao thông thông minh" in cached  # within the window: cached
+    assert "New title" in english  # another language: its own entry, rendered now
+    settings.PHONE_PAGE_CACHE_SECONDS = 0
+    client.get("/lang/vi/?next=/")
+    assert "Tiêu đề mới" in client.get(page).content.decode()  # off: rendered every time
