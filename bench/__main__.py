@@ -15,7 +15,7 @@ from pathlib import Path
 from bench import report, scenarios
 from bench.ctl import Ctl
 from bench.loadgen import Fleet
-from bench.stack import ROOT, Stack, raise_fd_limit
+from bench.stack import ROOT, Stack, cpu_seconds, raise_fd_limit
 
 ALL = ("fanout", "layers", "storms")
 
@@ -296,13 +296,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def daphne_cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU the Daphne processes have used so far."""
-    import psutil
-
-    return sum(sum(psutil.Process(pid).cpu_times()[:2]) for pid in pids)
-
-
 def run_storms(
     args, ctl: Ctl, fleet: Fleet, ports: list[int], pids: list[int], deadline: float, log
 ) -> dict:
@@ -321,9 +314,9 @@ def run_storms(
         """One storm; a failure is recorded and ends the storms (the fleet may be out of step).
         Records the CPU the Daphne processes spent meanwhile (settling included)."""
         try:
-            before = daphne_cpu_seconds(pids)
+            before = cpu_seconds(pids)
             out[name] = run()
-            out[name]["daphne_cpu_s"] = round(daphne_cpu_seconds(pids) - before, 2)
+            out[name]["daphne_cpu_s"] = round(cpu_seconds(pids) - before, 2)
             return True
         except Exception as exc:
             out[name] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}

@@ -4,38 +4,30 @@ page, a join or a question costs the server when nothing else runs.
     .venv/bin/python -m bench.http_cost [--requests 300] [--database-url URL]
 
 Starts a throwaway Redis, a fresh database and one Daphne process (like `python -m bench`),
-sends the requests one after the other and reads the process's CPU ticks from
-/proc/<pid>/stat before and after each kind. Prints a table; Linux only."""
+sends the requests one after the other and reads the process's CPU time (user + system)
+before and after each kind. Prints a table."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from bench.ctl import Ctl
-from bench.stack import DEFAULT_DATABASE_URL, Stack
+from bench.stack import DEFAULT_DATABASE_URL, Stack, cpu_seconds
 
-TICKS = os.sysconf("SC_CLK_TCK")
 WARM_UP = 20
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
 def measure(pid: int, count: int, request: Callable[[], None]) -> tuple[float, float]:
     """(CPU ms, wall ms) per request, after a warm-up."""
     for _ in range(WARM_UP):
         request()
-    cpu, wall = cpu_seconds(pid), time.perf_counter()
+    cpu, wall = cpu_seconds([pid]), time.perf_counter()
     for _ in range(count):
         request()
     return (
-        1000 * (cpu_seconds(pid) - cpu) / count,
+        1000 * (cpu_seconds([pid]) - cpu) / count,
         1000 * (time.perf_counter() - wall) / count,
     )
 
