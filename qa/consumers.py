@@ -111,7 +111,7 @@ class AudienceStreamConsumer(SessionStreamConsumer):
     async def command_join(self, message: dict) -> None:
         """A new anonymous identity in this session's event; this socket then speaks for it."""
         self._set_language(message)
-        context = self._context(message)
+        context = await self._context(message)
         if context is None:
             return
         form = await self._valid(JoinSerializer, message, context)
@@ -141,7 +141,7 @@ class AudienceStreamConsumer(SessionStreamConsumer):
     # ---- questions ---------------------------------------------------------------------
 
     async def command_ask(self, message: dict) -> None:
-        context = self._context(message)
+        context = await self._context(message)
         if context is None:
             return
         if self.participant is None:
@@ -175,7 +175,7 @@ class AudienceStreamConsumer(SessionStreamConsumer):
 
     async def _vote(self, message: dict, *, voted: bool) -> None:
         question_id = message.get("question")
-        context = self._context(message, question=question_id)
+        context = await self._context(message, question=question_id)
         if context is None:
             return
         if (
@@ -230,16 +230,14 @@ class AudienceStreamConsumer(SessionStreamConsumer):
         if message.get("lang") in dict(settings.LANGUAGES):
             self.language = message["lang"]
 
-    def _context(self, message: dict, **extra) -> dict | None:
+    async def _context(self, message: dict, **extra) -> dict | None:
         """What an answer repeats so the phone knows what it answers (the ref); None, after
         an error frame, when the ref is not a short string."""
         ref = message.get("ref")
         if ref is not None and (not isinstance(ref, str) or len(ref) > REF_MAX_LENGTH):
-            self._spawn(
-                self._error(
-                    "frame.invalid_ref",
-                    _('"ref" is a string of at most %(n)d characters.') % {"n": REF_MAX_LENGTH},
-                )
+            await self._error(
+                "frame.invalid_ref",
+                _('"ref" is a string of at most %(n)d characters.') % {"n": REF_MAX_LENGTH},
             )
             return None
         return {"ref": ref, **extra}
