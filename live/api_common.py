@@ -9,13 +9,17 @@ without this module knowing about it."""
 from __future__ import annotations
 
 import ipaddress
+import logging
 import time
 from collections.abc import Callable
 from functools import cache
 
+import redis
 from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
@@ -28,7 +32,30 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from live.errors import DomainError
+from live.parsers import PayloadTooLarge
 from live.selectors import user_can_moderate
+
+log = logging.getLogger(__name__)
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """Redis or the database is out of reach (or the connection pool stayed full): the
+    request changed nothing and may be sent again after `wait` seconds (Retry-After)."""
+
+    status_code = 503
+    default_detail = _("The service is briefly unavailable; nothing was changed. Try again.")
+    default_code = "service.unavailable"
+    wait = 5
+
+
+# What a request meets when a part it needs is down, not when our code is wrong: the database
+# unreachable, too busy or its pool's wait timed out (psycopg-pool's PoolTimeout reaches us as
+# Django's OperationalError), Redis refusing or timing out (the cache holds the throttles).
+UNAVAILABLE_ERRORS = (
+    OperationalError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
 
 # Fixed codes for the errors DRF itself raises.
 DRF_CODES: dict[type[exceptions.APIException], str] = {
@@ -42,7 +69,11 @@ DRF_CODES: dict[type[exceptions.APIException], str] = {
     exceptions.ParseError: "parse_error",
     exceptions.Throttled: "throttled",
     exceptions.ValidationError: "invalid",
+    PayloadTooLarge: PayloadTooLarge.default_code,
+    ServiceUnavailable: ServiceUnavailable.default_code,
 }
+
+SERVER_ERROR_DETAIL = _("Something went wrong on our side.")
 
 # DomainError subclass -> function returning extra keys for its error body.
 error_extras: dict[type[DomainError], Callable[[DomainError], dict]] = {}
@@ -74,9 +105,16 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, UNAVAILABLE_ERRORS):
+        log.warning("%s answered 503: %s", _request_line(context), type(exc).__name__)
+        exc = ServiceUnavailable()
     response = drf_exception_handler(exc, context)
-    if response is None:
-        return None  # a crash: Django's 500 handling, never str(exception) to the client
+    if response is None:  # a bug: logged with its traceback, never str(exception) to the client
+        log.error("%s failed", _request_line(context), exc_info=exc)
+        set_rollback()
+        return Response(error_body("server.error", SERVER_ERROR_DETAIL), status=500)
     if isinstance(exc, exceptions.ValidationError):
         fields = error_fields(exc.detail) if isinstance(exc.detail, dict) else {}
         messages = exc.detail if isinstance(exc.detail, list) else []
@@ -89,6 +127,11 @@ def api_exception_handler(exc, context):
     detail = exc.detail if not isinstance(exc.detail, list | dict) else exc.default_detail
     response.data = error_body(code, detail)
     return response
+
+
+def _request_line(context) -> str:
+    request = context.get("request")
+    return f"{request.method} {request.path}" if request is not None else "an API view"
 
 
 def _custom_code(exc: exceptions.APIException) -> str | None:

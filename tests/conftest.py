@@ -54,6 +54,24 @@ def realtime_keys():
 
 
 @pytest.fixture
+def redis_down(settings):
+    """Redis is down: the cache (throttles, page cache) and REDIS_URL point at a redis-server
+    that was started and stopped again (tests/redis_server.py). Yields its URL."""
+    from tests.redis_server import stopped_redis_url
+
+    url = stopped_redis_url()
+    settings.REDIS_URL = url
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    return url
+
+
+@pytest.fixture
 def daphne():
     """start(**env) -> a running DaphneServer (real process, free port); all stopped after."""
     from tests.servers import DaphneServer
@@ -68,3 +86,13 @@ def daphne():
     yield start
     for server in servers:
         server.cleanup()
+
+
+@pytest.fixture
+def own_redis():
+    """A real Redis of this test's own (tests/redis_process.py), stopped after."""
+    from tests.redis_process import RedisProcess
+
+    server = RedisProcess().start()
+    yield server
+    server.cleanup()

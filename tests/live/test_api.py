@@ -1,12 +1,16 @@
 """Sign-in, event and session endpoints (live/api.py), the error format and the client IP."""
 
+import json
+
 import pytest
 from django.core.management import call_command
+from django.db import OperationalError
 from django.test import RequestFactory, override_settings
+from django.utils import translation
 from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
+from rest_framework.test import APIClient, APIRequestFactory
 
-from live.api_common import client_ip
+from live.api_common import api_exception_handler, client_ip
 from live.representations import session_data
 from live.selectors import sessions_with_people
 from qa.models import ModerationAction
@@ -262,6 +266,62 @@ def test_malformed_json_has_code():
     )
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
+
+
+def test_deeply_nested_json_body_is_400_parse_error_not_a_crash():
+    body = "[" * 5000 + "]" * 5000  # past Python's recursion limit in json.loads
+    response = anonymous().post("/api/v1/auth/token/", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"code": "parse_error", "detail": "The body is not valid JSON."}
+
+
+def test_json_nested_within_the_bound_is_parsed():
+    body = json.dumps({"username": "x", "password": "y", "extra": [[[[1]]]]})
+    response = anonymous().post("/api/v1/auth/token/", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "auth.invalid_credentials"
+
+
+def test_body_over_the_api_limit_is_413_json():
+    body = json.dumps({"username": "x" * 70_000, "password": "y"})
+    response = anonymous().post("/api/v1/auth/token/", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "request.too_large"
+
+
+def test_body_over_djangos_upload_limit_is_413_json():
+    response = anonymous().post(
+        "/api/v1/auth/token/",
+        data="a=" + "x" * 3_000_000,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "request.too_large"
+
+
+def test_unknown_api_path_is_404_json():
+    response = anonymous().get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"code": "not_found", "detail": "Not found."}
+
+
+def test_unhandled_exception_in_an_api_view_is_500_json_without_its_text():
+    request = APIRequestFactory().get("/api/v1/sessions/1/")
+    with translation.override("en"):
+        response = api_exception_handler(RuntimeError("secret internals"), {"request": request})
+    assert response.status_code == 500
+    assert response.data == {"code": "server.error", "detail": "Something went wrong on our side."}
+
+
+def test_database_unreachable_is_503_with_retry_after():
+    request = APIRequestFactory().get("/api/v1/sessions/1/")
+    error = OperationalError("connection failed: too many clients already")
+    response = api_exception_handler(error, {"request": request})
+    assert response.status_code == 503
+    assert response.data["code"] == "service.unavailable"
+    assert "too many" not in response.data["detail"]
+    assert int(response["Retry-After"]) >= 1
 
 
 # ---- client IP ---------------------------------------------------------------------------------------------
