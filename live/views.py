@@ -4,6 +4,7 @@ the strings the page scripts need travel in a json_script block in the active la
 
 from __future__ import annotations
 
+import logging
 from functools import wraps
 
 import segno
@@ -20,11 +21,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
+from redis.exceptions import RedisError
 
 from live import selectors
 from live.enums import ACTIVE_SESSION_STATUSES, SESSION_TRANSITIONS, SessionStatus
 from live.models import Event, Hall
 from live.representations import event_data, hall_data
+
+log = logging.getLogger(__name__)
 
 # The limits of qa.models, for the form's counter (live does not import qa; the API enforces).
 QUESTION_MAX_LENGTH = 500
@@ -82,15 +86,25 @@ def served_from_cache(view):
             return view(request, *args, **kwargs)
         session = request.GET.get("session", "")
         key = f"page:{request.path}:{session[:20]}:{get_language()}"
-        content = cache.get(key)
+        content = _cache_call(cache.get, key)
         if content is not None:
             return HttpResponse(content)
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.cookies:
-            cache.set(key, response.content, seconds)
+            _cache_call(cache.set, key, response.content, seconds)
         return response
 
     return wrapper
+
+
+def _cache_call(method, *args):
+    """The page cache is an optimisation: while its Redis is out of reach the page is rendered
+    every time (logged) rather than failing; the phone's writes say 503 on their own."""
+    try:
+        return method(*args)
+    except (RedisError, OSError) as exc:
+        log.warning("page cache unavailable (%s); rendering without it", type(exc).__name__)
+        return None
 
 
 def vietnamese_unless_chosen(view):

@@ -278,3 +278,15 @@ def test_phone_page_is_served_from_the_cache_per_language(client, summit, settin
     settings.PHONE_PAGE_CACHE_SECONDS = 0
     client.get("/lang/vi/?next=/")
     assert "Tiêu đề mới" in client.get(page).content.decode()  # off: rendered every time
+
+
+def test_phone_page_renders_while_redis_is_down(client, summit, settings, redis_down, caplog):
+    """The page cache is best effort: with its Redis stopped the page is rendered, not a 500."""
+    settings.PHONE_PAGE_CACHE_SECONDS = 60
+    event, hall, live, later = summit
+
+    response = client.get(f"/e/{event.slug}/?session={live.pk}")
+
+    assert response.status_code == 200
+    assert "Giao thông thông minh" in response.content.decode()
+    assert "page cache unavailable" in caplog.text

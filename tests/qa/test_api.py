@@ -784,3 +784,38 @@ def test_signed_in_moderator_can_ask_from_the_phone_page_with_a_participant_toke
     assert response.status_code == 201, response.json()
     assert response.json()["text"] == "Câu hỏi từ điện thoại của người điều phối"
     assert session.questions.get().participant_id == participant.pk
+
+
+# ---- while Redis is down ------------------------------------------------------------------------
+
+
+def test_public_questions_read_while_redis_is_down(session, redis_down):
+    question = factories.question(session, status="approved")
+
+    response = anonymous().get(s_url(session, "questions/"))
+
+    assert response.status_code == 200
+    assert [q["id"] for q in response.json()] == [question.pk]
+
+
+def test_phone_writes_while_redis_is_down_are_503_with_retry_after_and_change_nothing(
+    session, redis_down
+):
+    """Join, ask and vote count against throttles kept in Redis: without it they fail fast,
+    saying so, rather than a 500, or a 200 whose change no screen would hear of."""
+    question = factories.question(session, status="approved")
+    phone, _ = as_participant(session.event)
+    before = Participant.objects.count(), Question.objects.count()
+
+    answers = [
+        anonymous().post(f"/api/v1/events/{session.event.slug}/join/", {}, format="json"),
+        phone.post(s_url(session, "questions/"), {"text": "Khi nào?"}, format="json"),
+        phone.post(q_url(question, "vote")),
+        phone.delete(q_url(question, "vote")),
+    ]
+
+    assert [a.status_code for a in answers] == [503, 503, 503, 503]
+    assert {a.json()["code"] for a in answers} == {"service.unavailable"}
+    assert all(int(a["Retry-After"]) >= 1 for a in answers)
+    assert (Participant.objects.count(), Question.objects.count()) == before
+    assert Vote.objects.count() == 0
