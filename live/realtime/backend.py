@@ -123,6 +123,20 @@ def _sum_fresh(entries) -> int:
     return total
 
 
+def _retry_once(asynchronous: bool) -> dict:
+    """Pooled connections go stale when Redis restarts; the first command on one fails. Try
+    it again at once on a fresh connection (redis-py retries nothing by default here). Only
+    on a broken connection, not a timeout: a command that timed out may have run."""
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    if asynchronous:
+        from redis.asyncio.retry import Retry
+    else:
+        from redis.retry import Retry
+    return {"retry": Retry(NoBackoff(), 1), "retry_on_error": [RedisConnectionError]}
+
+
 class RedisBackend:
     def __init__(self, url: str, *, prefix: str, history: int, max_connections: int = 1000):
         import redis
@@ -133,7 +147,11 @@ class RedisBackend:
         self.max_connections = max_connections
         # Publishing happens in Django's worker threads; redis-py's sync client is thread-safe.
         self.sync = redis.Redis.from_url(
-            url, socket_timeout=5, socket_connect_timeout=5, max_connections=max_connections
+            url,
+            socket_timeout=5,
+            socket_connect_timeout=5,
+            max_connections=max_connections,
+            **_retry_once(asynchronous=False),
         )
         self._publish = self.sync.register_script(_PUBLISH)
         self._mark = self.sync.register_script(_MARK)
@@ -166,6 +184,7 @@ class RedisBackend:
                 socket_timeout=10,
                 socket_connect_timeout=5,
                 max_connections=self.max_connections,
+                **_retry_once(asynchronous=True),
             )
             self._async[loop] = client
         return client
@@ -269,98 +288,166 @@ class RedisBackend:
         }
 
 
-class RedisSubscriber:
-    """One pub/sub connection per process and event loop.
+class SubscribeTimeout(ConnectionError):
+    """Redis did not confirm a subscription in time (it is down, or the connection is)."""
 
-    A dropped connection loses pub/sub messages silently; after reconnecting, `on_reconnect`
-    lets the hub catch every socket up from the streams' history."""
+
+class RedisSubscriber:
+    """One pub/sub connection per process and event loop, owned by one task (`_run`).
+
+    That task connects, subscribes to every wanted stream plus a control channel (so the
+    connection is always read, even with no stream: a dead one is noticed at once), reads,
+    probes a silent connection with PING, and after any failure reconnects with backoff and
+    then calls `on_reconnect`, so the hub catches its sockets up from history: a dropped
+    connection loses pub/sub messages silently.
+
+    Nothing holds a lock across a network wait (an outage once wedged a process for good,
+    issue #10): `add` records the stream, sends SUBSCRIBE if a connection is up, and waits,
+    bounded, for Redis to confirm it on this connection or on the next one `_run` makes."""
+
+    CONFIRM_SECONDS = 5.0  # how long `add` waits for Redis to confirm a subscription
+    PROBE_SECONDS = 5.0  # silence after which the connection is probed, and the probe's limit
+    BACKOFF_MAX_SECONDS = 2.0
 
     def __init__(self, backend: RedisBackend, on_message: MessageHandler, on_reconnect):
         self.backend = backend
         self.on_message = on_message
         self.on_reconnect = on_reconnect
-        self.streams: set[str] = set()
+        self.streams: set[str] = set()  # wanted, whatever the state of the connection
+        self._confirmed: set[str] = set()  # confirmed on the current connection
+        self._waiters: dict[str, asyncio.Future] = {}
         self._pubsub = None
         self._client = None
-        self._lock = asyncio.Lock()
-        self._ready = asyncio.Event()
+        self._connected = False
         self._task: asyncio.Task | None = None
+        self._recovering: asyncio.Task | None = None
         self._closed = False
-        self.reconnects = 0
-
-    async def _connect(self) -> None:
-        import redis.asyncio as aioredis
-
-        # socket_timeout=None: an idle subscriber must not be cut off (redis-py 8 defaults to 5 s).
-        client = aioredis.Redis.from_url(
-            self.backend.url,
-            socket_timeout=None,
-            socket_connect_timeout=5,
-            health_check_interval=0,
-        )
-        pubsub = client.pubsub(ignore_subscribe_messages=True)
-        self._client = client
-        channels = [self.backend.channel(s) for s in self.streams]
-        if channels:
-            await pubsub.subscribe(*channels)
-        else:
-            await pubsub.execute_command("PING")  # open the connection now
-        self._pubsub = pubsub
-        self._ready.set()
+        self.connections = 0  # made so far; all but the first are reconnects
+        self.control_channel = backend.channel("_control")
 
     async def start(self) -> None:
+        """Starts the connection task; does not wait for Redis (a process serves what it can
+        without it, and each `add` waits for its own stream)."""
         if self._task is None:
-            async with self._lock:
-                await self._connect()
             self._task = asyncio.ensure_future(self._run())
 
     async def add(self, stream: str) -> None:
-        async with self._lock:
-            await self._ready.wait()
-            if stream not in self.streams:
-                self.streams.add(stream)
-                await self._pubsub.subscribe(self.backend.channel(stream))
+        """Returns once Redis confirmed the subscription, so a position read after it is safe;
+        raises SubscribeTimeout if it cannot within CONFIRM_SECONDS."""
+        await self.start()
+        self.streams.add(stream)
+        if stream in self._confirmed:
+            return
+        waiter = self._waiters.get(stream)
+        if waiter is None or waiter.done():
+            waiter = self._waiters[stream] = asyncio.get_running_loop().create_future()
+            if self._connected:
+                pubsub = self._pubsub
+                try:
+                    await pubsub.subscribe(self.backend.channel(stream))
+                except Exception as exc:  # the run task notices too, reconnects, subscribes
+                    log.warning("realtime subscribe to %s failed: %r", stream, exc)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), self.CONFIRM_SECONDS)
+        except TimeoutError:
+            if self._waiters.get(stream) is waiter:
+                del self._waiters[stream]  # the next add sends SUBSCRIBE again
+            raise SubscribeTimeout(f"Redis did not confirm the subscription to {stream}") from None
 
     async def remove(self, stream: str) -> None:
-        async with self._lock:
-            if stream in self.streams:
-                self.streams.discard(stream)
-                with contextlib.suppress(Exception):
-                    await self._pubsub.unsubscribe(self.backend.channel(stream))
+        self.streams.discard(stream)
+        self._confirmed.discard(stream)
+        if self._connected:
+            with contextlib.suppress(Exception):
+                await self._pubsub.unsubscribe(self.backend.channel(stream))
+
+    # ---- the connection task ---------------------------------------------------------------
 
     async def _run(self) -> None:
         backoff = 0.1
         while not self._closed:
             try:
-                await self._ready.wait()
-                pubsub = self._pubsub
-                while not self._closed:
-                    if not pubsub.subscribed:
-                        await asyncio.sleep(0.05)
-                        continue
-                    message = await pubsub.get_message(timeout=1.0)
-                    if message is None or message["type"] != "message":
-                        continue
-                    self._dispatch(message)
-                    backoff = 0.1
+                await self._connect()
+                backoff = 0.1
+                await self._read(catch_up=self.connections > 1)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # a dropped connection: reconnect, then catch up
+            except Exception as exc:
                 log.warning("realtime subscriber lost its Redis connection: %r", exc)
-                self._ready.clear()
+            finally:
+                self._connected = False
+                self._confirmed.clear()
                 await self._close_connection()
-                while not self._closed:
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 5.0)
-                    try:
-                        async with self._lock:
-                            await self._connect()
-                        break
-                    except Exception as again:
-                        log.warning("realtime subscriber reconnect failed: %r", again)
-                if not self._closed:
-                    self.reconnects += 1
-                    await self.on_reconnect()
+            if not self._closed:
+                await asyncio.sleep(backoff * (0.5 + secrets.randbelow(1000) / 1000))
+                backoff = min(backoff * 2, self.BACKOFF_MAX_SECONDS)
+
+    @property
+    def reconnects(self) -> int:
+        return max(0, self.connections - 1)
+
+    async def _connect(self) -> None:
+        import redis.asyncio as aioredis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        # socket_timeout=None: an idle subscriber must not be cut off (redis-py 8 defaults to
+        # 5 s); the PING probe finds a dead connection instead. No retries inside redis-py: a
+        # reconnect that happened there would skip the catch-up.
+        client = aioredis.Redis.from_url(
+            self.backend.url,
+            socket_timeout=None,
+            socket_connect_timeout=5,
+            health_check_interval=0,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._client = client
+        self._pubsub = pubsub = client.pubsub()
+        initial = set(self.streams)
+        await pubsub.subscribe(self.control_channel, *(self.backend.channel(s) for s in initial))
+        self._connected = True
+        self.connections += 1
+        missing = self.streams - initial  # added while the first SUBSCRIBE was on its way
+        if missing:
+            await pubsub.subscribe(*(self.backend.channel(s) for s in missing))
+
+    async def _read(self, *, catch_up: bool) -> None:
+        """Dispatch messages until the connection fails. With `catch_up` (a reconnect), once
+        every stream wanted now is confirmed, `on_reconnect` recovers what was missed."""
+        pubsub = self._pubsub
+        unconfirmed = set(self.streams)
+        quiet_since = time.monotonic()
+        probing = False
+        while not self._closed:
+            message = await pubsub.get_message(timeout=1.0)
+            now = time.monotonic()
+            if message is None:
+                if now - quiet_since > self.PROBE_SECONDS:
+                    if probing:
+                        raise ConnectionError("Redis did not answer PING")
+                    probing, quiet_since = True, now
+                    await pubsub.ping()
+                continue
+            quiet_since, probing = now, False
+            kind = message["type"]
+            if kind == "message":
+                self._dispatch(message)
+            elif kind == "subscribe":
+                stream = self.backend.stream_of_channel(message["channel"].decode())
+                if stream in self.streams:
+                    self._confirmed.add(stream)
+                waiter = self._waiters.pop(stream, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+                unconfirmed.discard(stream)
+                unconfirmed &= self.streams  # a stream left meanwhile needs no confirmation
+                if catch_up and not unconfirmed:
+                    catch_up = False
+                    self._recovering = asyncio.ensure_future(self.on_reconnect())
+            elif kind == "unsubscribe":
+                stream = self.backend.stream_of_channel(message["channel"].decode())
+                if stream not in self.streams:
+                    self._confirmed.discard(stream)
 
     def _dispatch(self, message: dict) -> None:
         payload = message["data"].decode()
@@ -371,10 +458,11 @@ class RedisSubscriber:
 
     async def close(self) -> None:
         self._closed = True
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
+        for task in (self._task, self._recovering):
+            if task:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
         await self._close_connection()
 
     async def _close_connection(self) -> None:

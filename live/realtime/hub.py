@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import weakref
+from functools import partial
 from typing import Protocol
 
 from channels.db import database_sync_to_async
@@ -57,17 +58,28 @@ class Hub:
 
     # membership
     async def join(self, member: Member, stream: str) -> None:
-        """Returns once this process receives the stream, so a position read after it is safe."""
+        """Returns once this process receives the stream, so a position read after it is safe.
+        Raises if it cannot (Redis is down); the member is then still listed, and the caller
+        must `leave` as on any other way out."""
         await self.start()
         self.members.setdefault(stream, set()).add(member)
         ready = self._subscribed.get(stream)
         if ready is None:
             ready = self._subscribed[stream] = asyncio.ensure_future(self.subscriber.add(stream))
+            ready.add_done_callback(partial(self._forget_failed, stream))
         await asyncio.shield(ready)
+
+    def _forget_failed(self, stream: str, ready: asyncio.Future) -> None:
+        """A subscription that failed is not kept: the next socket on the stream tries again
+        (a cached failure once answered every socket of a stream with an error, for good)."""
+        if (ready.cancelled() or ready.exception() is not None) and self._subscribed.get(
+            stream
+        ) is ready:
+            del self._subscribed[stream]
 
     async def leave(self, member: Member, stream: str) -> None:
         members = self.members.get(stream)
-        if members is None:
+        if members is None or member not in members:
             return
         members.discard(member)
         if not members:
@@ -75,6 +87,7 @@ class Hub:
             self._subscribed.pop(stream, None)
             self._snapshots.pop(stream, None)
             self._last_seen.pop(stream, None)
+            self._suspect.pop(stream, None)
             with contextlib.suppress(Exception):
                 await self.subscriber.remove(stream)
 
@@ -91,10 +104,9 @@ class Hub:
             member.deliver(epoch, seq, frame)
 
     async def _on_reconnect(self) -> None:
-        """The subscription was down: whatever was published meanwhile never reached us."""
-        for stream, members in list(self.members.items()):
-            with contextlib.suppress(Exception):
-                await self.subscriber.add(stream)
+        """The subscription was down and is back (every stream confirmed again): whatever was
+        published meanwhile never reached us, so every socket catches up from history."""
+        for members in list(self.members.values()):
             for member in tuple(members):
                 member.request_recovery()
 

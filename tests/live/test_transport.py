@@ -67,8 +67,9 @@ def test_direct_writer_takes_only_daphne_sockets():
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("realtime_keys")
 async def test_stream_sockets_subscribe_no_channel_layer_channel(stream_client):
-    """The hub is the only subscriber: three sockets, one Redis subscription for the stream,
-    none in the channel layer (it would be one per socket)."""
+    """The hub is the only subscriber: three sockets, one Redis subscription for the stream
+    (beside the process's control channel), none in the channel layer (it would be one per
+    socket)."""
     import redis.asyncio as aioredis
     from channels.db import database_sync_to_async
     from django.conf import settings
@@ -86,4 +87,7 @@ async def test_stream_sockets_subscribe_no_channel_layer_channel(stream_client):
     finally:
         await client.aclose()
     assert layer == []
-    assert streams == [f"{prefix}:rt:session.{session.pk}".encode()]
+    assert sorted(streams) == [
+        f"{prefix}:rt:_control".encode(),
+        f"{prefix}:rt:session.{session.pk}".encode(),
+    ]
