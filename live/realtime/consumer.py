@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import deque
@@ -24,6 +23,10 @@ from live.realtime.hub import get_hub
 from live.realtime.transport import backlog_probe, direct_writer, send_eagerly, unwrap_send
 
 log = logging.getLogger(__name__)
+
+# A recovery that failed (a stale pooled connection after a Redis restart) is tried once more
+# after this pause, on a fresh connection.
+RECOVERY_RETRY_SECONDS = 0.5
 
 
 class Denied(Exception):
@@ -53,7 +56,15 @@ class StreamConsumer(AsyncWebsocketConsumer):
         """The stream this socket follows; raise Denied(close code) to refuse it."""
         raise TypeError(f"{type(self).__name__} must define resolve_stream()")
 
-    # ---- connection -------------------------------------------------------------------
+    # ---- connection ----------------------------------------------------------------------
+
+    async def __call__(self, scope, receive, send) -> None:
+        """The socket's whole life. Every way out (client close, server close, a crash, the
+        server shutting down) passes the one `finally` that releases what it holds."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._release()
 
     async def connect(self) -> None:
         self.stream: str | None = None
@@ -63,6 +74,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         # frame (snapshot or replay) is out, so no second recovery starts meanwhile.
         self.recovering = True
         self.closed = False
+        self._released = False
         self._buffer: list[tuple[str, int, str]] = []
         self._outbox: deque[str] = deque()
         self._sending = False
@@ -75,32 +87,48 @@ class StreamConsumer(AsyncWebsocketConsumer):
         try:
             stream = await self.resolve_stream()
         except Denied as denied:
-            await self.close(code=denied.close_code)
+            await self._close_quietly(denied.close_code)
             return
         self.stream = stream
         self.hub = get_hub()
         self._send_frame = unwrap_send(self.base_send)
         self._backlog = backlog_probe(self._send_frame)
         self._direct = direct_writer(self._send_frame)
-        await self.hub.join(self, stream)
+        try:
+            await self.hub.join(self, stream)
+        except Exception as exc:  # Redis is out of reach: the client retries with backoff
+            log.warning("socket on %s could not follow it: %r", stream, exc)
+            await self._close_quietly(envelope.CLOSE_UNAVAILABLE)
+            return
         resume = self._resume_position_from_query()
         if resume is not None:
             self.epoch, self.last_seq = resume
             await self._recover(replay=True)
         else:
             await self._recover(replay=False)
-        await self.on_joined()
+        if not self.closed:
+            await self.on_joined()
 
     async def on_joined(self) -> None:
         """Hook for subclasses (presence counters)."""
 
     async def disconnect(self, code: int) -> None:
+        await self._release()
+
+    async def _release(self) -> None:
+        """Leave the hub and stop this socket's tasks; safe to call more than once."""
+        if getattr(self, "_released", True):
+            return  # never connected, or released already
+        self._released = True
         self.closed = True
         if self.stream is not None:
-            await self.hub.leave(self, self.stream)
+            with contextlib.suppress(Exception):
+                await self.hub.leave(self, self.stream)
             await self.on_left()
-        for task in list(getattr(self, "_tasks", ())):
-            task.cancel()
+        current = asyncio.current_task()
+        for task in list(self._tasks):
+            if task is not current:
+                task.cancel()
 
     async def on_left(self) -> None:
         """Hook for subclasses (presence counters)."""
@@ -131,50 +159,66 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if self.recovering or self.closed or self.stream is None:
             return
         self.recovering = True
-        self._spawn(self._recover(replay=True, already_recovering=True))
+        self._spawn(self._recover(replay=True))
 
     # ---- recovery: replay from history, or a fresh snapshot ---------------------------
 
-    async def _recover(self, *, replay: bool, already_recovering: bool = False) -> None:
+    async def _recover(self, *, replay: bool) -> None:
         """Bring this socket to the stream's present. Live messages that arrive meanwhile are
         buffered and sent after, without duplicates and in seq order. Never a partial replay:
-        if the history no longer holds every missed message, the client gets a snapshot."""
+        if the history no longer holds every missed message, the client gets a snapshot.
+
+        A failure (Redis restarting, a stale pooled connection) is retried once on a fresh
+        connection; a second one closes the socket with 4503, which the client answers by
+        reconnecting with backoff: a socket is never left open and silent."""
         self.recovering = True
         try:
-            while not self.closed:
-                frames = None
-                if replay and self.epoch is not None:
-                    frames = await self.hub.backend.history_after(
-                        self.stream, self.epoch, self.last_seq
-                    )
-                if frames is None:
-                    position, frame = await self.hub.snapshot(self.stream)
-                    self.epoch, self.last_seq = position.epoch, position.seq
-                    self._write(frame)
-                else:
-                    for frame in frames:
-                        self._write(frame)
-                    if frames:
-                        self.last_seq = envelope.frame_seq(frames[-1])
-                self.hub.seed_last_seen(self.stream, Position(self.epoch, self.last_seq))
-                # Drain what arrived meanwhile; a gap sends us round again.
-                buffered, self._buffer = sorted(self._buffer, key=lambda m: m[1]), []
-                gap = False
-                for epoch, seq, frame in buffered:
-                    if epoch != self.epoch or seq > self.last_seq + 1:
-                        gap = True
-                        break
-                    if seq == self.last_seq + 1:
-                        self.last_seq = seq
-                        self._write(frame)
-                if not gap and not self._buffer:
+            for attempt in (1, 2):
+                try:
+                    await self._catch_up(replay=replay)
                     return
-                replay = True
-        except Exception:
-            log.exception("recovering %s failed; closing the socket", self.stream)
-            await self._close_quietly(1011)
+                except Exception as exc:
+                    if self.closed:
+                        return
+                    if attempt == 1:
+                        log.info("recovering %s failed (%r); trying again", self.stream, exc)
+                        await asyncio.sleep(RECOVERY_RETRY_SECONDS)
+                        continue
+                    log.warning("recovering %s failed again (%r); closing 4503", self.stream, exc)
+                    await self._close_quietly(envelope.CLOSE_UNAVAILABLE)
         finally:
             self.recovering = False
+
+    async def _catch_up(self, *, replay: bool) -> None:
+        while not self.closed:
+            frames = None
+            if replay and self.epoch is not None:
+                frames = await self.hub.backend.history_after(
+                    self.stream, self.epoch, self.last_seq
+                )
+            if frames is None:
+                position, frame = await self.hub.snapshot(self.stream)
+                self.epoch, self.last_seq = position.epoch, position.seq
+                self._write(frame)
+            else:
+                for frame in frames:
+                    self._write(frame)
+                if frames:
+                    self.last_seq = envelope.frame_seq(frames[-1])
+            self.hub.seed_last_seen(self.stream, Position(self.epoch, self.last_seq))
+            # Drain what arrived meanwhile; a gap sends us round again.
+            buffered, self._buffer = sorted(self._buffer, key=lambda m: m[1]), []
+            gap = False
+            for epoch, seq, frame in buffered:
+                if epoch != self.epoch or seq > self.last_seq + 1:
+                    gap = True
+                    break
+                if seq == self.last_seq + 1:
+                    self.last_seq = seq
+                    self._write(frame)
+            if not gap and not self._buffer:
+                return
+            replay = True
 
     # ---- writing ------------------------------------------------------------------------
 
@@ -215,9 +259,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self._spawn(self._close_quietly(envelope.CLOSE_TOO_SLOW))
 
     async def _close_quietly(self, code: int) -> None:
-        self.closed = True
-        if self.stream is not None:
-            await self.hub.leave(self, self.stream)
+        """Close with `code` (one Daphne sends: 1000 or 4000-4999, envelope.CLOSE_*)."""
+        log.debug("closing socket on %s with %d", self.stream, code)
+        await self._release()
         with contextlib.suppress(Exception):
             await self.close(code=code)
 
@@ -249,9 +293,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self.send_error("frame.binary", "Send JSON text frames.")
             return
         try:
-            message = json.loads(text_data)
+            message = envelope.loads_bounded(text_data)
         except ValueError:
-            await self.send_error("frame.invalid_json", "The frame is not valid JSON.")
+            await self.send_error(
+                "frame.invalid_json",
+                f"The frame is not valid JSON (nested at most {envelope.MAX_JSON_DEPTH} deep).",
+            )
             return
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self.send_error("frame.invalid", 'A frame is a JSON object with a "type".')
@@ -260,7 +307,16 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if handler is None:
             await self.send_error("frame.unknown_type", f"Unknown type {message['type'][:40]!r}.")
             return
-        await handler(self, message)
+        try:
+            await handler(self, message)
+        except Exception:
+            # A bug, not bad input (that gets an error frame): say so with a code the client
+            # can act on (it reconnects) rather than crash into a close it never receives.
+            log.exception(
+                "command %r on %s failed; closing 4500", message["type"][:40], self.stream
+            )
+            await self.send_error("server.error", "The server failed; reconnecting.")
+            await self._close_quietly(envelope.CLOSE_SERVER_ERROR)
 
     async def command_ping(self, message: dict) -> None:
         await self.send_local(envelope.PONG, {"server_time_ms": int(time.time() * 1000)})
