@@ -144,7 +144,9 @@
       self._clearTimers();
       self._failWaiting();
       if (self._stopped) return;
-      // 4401/4403/4404: this socket is not allowed; retrying will not help.
+      // 4401/4403/4404: this socket is not allowed; retrying will not help. Every other code
+      // (4408 too slow, 4500 server error, 4503 Redis or database unreachable, a drop) is
+      // retried with backoff (docs/protocol.md, close codes).
       if (event.code === 4401 || event.code === 4403 || event.code === 4404) {
         self._setState("offline");
         if (self.handlers.onDenied) self.handlers.onDenied(event.code);
@@ -190,9 +192,21 @@
     if (!this.send({ type: "ping" })) return;
     var self = this;
     root.clearTimeout(this._pongDeadline);
+    var ws = this.ws;
     this._pongDeadline = root.setTimeout(function () {
-      // Half-open connection (Wi-Fi dropped without a FIN): force a reconnect.
-      if (self.ws) self.ws.close(4000);
+      // Half-open connection (Wi-Fi dropped without a FIN) or a server that stopped
+      // answering: a close handshake could wait as long again, so give this socket up now
+      // and reconnect; its onclose, whenever it comes, is ignored.
+      if (self.ws !== ws) return;
+      self.ws = null;
+      self._clearTimers();
+      self._failWaiting();
+      try {
+        ws.close(4000);
+      } catch (e) {
+        /* already closing */
+      }
+      self._scheduleReconnect();
     }, PONG_TIMEOUT_MS);
   };
 
