@@ -98,15 +98,32 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0)
         )
     }
-    # DATABASE_POOL_SIZE=n (PostgreSQL, needs psycopg-pool): a bounded pool per process, so a
-    # storm of requests waits for a connection instead of opening one each.
-    DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 0)
+    # A bounded pool per process, on by default: a burst of HTTP requests (each in a thread
+    # of its own under Daphne) waits for a pooled connection instead of opening its own; 300
+    # phones voting over HTTP at once on two processes got 199 "too many clients" without it
+    # (issue 10). The size is this process's share of PostgreSQL's connection budget:
+    # (DATABASE_MAX_CONNECTIONS - DATABASE_RESERVED_CONNECTIONS) // APP_PROCESSES, between 2
+    # and 40 (more connections than that only contend for the same two cores). A request that
+    # waits DATABASE_POOL_TIMEOUT seconds answers 503 with Retry-After (live/api_common.py).
+    # DATABASE_POOL_SIZE overrides the size; 0 turns the pool off.
+    APP_PROCESSES = max(1, env_int("APP_PROCESSES", env_int("WEB_CONCURRENCY", 2)))
+    DATABASE_MAX_CONNECTIONS = env_int("DATABASE_MAX_CONNECTIONS", 100)
+    DATABASE_RESERVED_CONNECTIONS = 10  # migrations, manage.py shells, psql, monitoring
+    DATABASE_POOL_SIZE = env_int(
+        "DATABASE_POOL_SIZE",
+        min(
+            40, max(2, (DATABASE_MAX_CONNECTIONS - DATABASE_RESERVED_CONNECTIONS) // APP_PROCESSES)
+        ),
+    )
     if DATABASE_POOL_SIZE > 0 and DATABASES["default"]["ENGINE"].endswith("postgresql"):
         DATABASES["default"]["CONN_MAX_AGE"] = 0
+        # A pooled connection is checked before use: after a database restart a stale one is
+        # replaced instead of failing a request.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": 2,
+            "min_size": min(2, DATABASE_POOL_SIZE),
             "max_size": DATABASE_POOL_SIZE,
-            "timeout": 30,
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
         }
 else:
     DATABASES = {

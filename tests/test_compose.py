@@ -93,12 +93,42 @@ def test_compose_shape_two_replicas_behind_nginx():
             "migrate": {"condition": "service_completed_successfully"},
         }
     nginx = services["nginx"]
-    assert nginx["depends_on"] == ["app1", "app2"]
+    assert set(nginx["depends_on"]) == {"app1", "app2"}
     assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in nginx["volumes"]
     # nginx serves the files the migrate service collected, from the same volume.
     assert "static:/srv/static:ro" in nginx["volumes"]
     assert "static:/srv/static" in services["migrate"]["volumes"]
     assert set(config["volumes"]) == {"pgdata", "static"}
+
+
+def test_compose_database_budget_matches_postgres_and_the_replicas():
+    """The pool per process comes from these two (config/settings.py): the replicas' share of
+    PostgreSQL's max_connections, so a burst of HTTP requests waits for a connection instead
+    of being refused ("too many clients")."""
+    config = compose()
+    services = config["services"]
+    command = services["db"]["command"]
+    max_connections = command[command.index("-c") + 1].split("=")
+
+    replicas = [name for name, service in app_services(config).items() if name != "migrate"]
+    env = services["app1"]["environment"]
+
+    assert max_connections[0] == "max_connections"
+    assert env["DATABASE_MAX_CONNECTIONS"] == max_connections[1] == "${DATABASE_MAX_CONNECTIONS:-200}"
+    assert env["APP_PROCESSES"] == str(len(replicas))
+    assert "DATABASE_POOL_SIZE" not in env  # derived from the two above, unless .env sets it
+
+
+def test_compose_app_healthcheck_is_readiness():
+    config = compose()
+
+    for name in ("app1", "app2"):
+        test = config["services"][name]["healthcheck"]["test"]
+        assert test[0] == "CMD" and "/readyz" in " ".join(test)
+    assert config["services"]["nginx"]["depends_on"] == {
+        "app1": {"condition": "service_healthy"},
+        "app2": {"condition": "service_healthy"},
+    }
 
 
 def test_compose_trusted_proxies_default_is_the_backend_subnet():

@@ -32,6 +32,8 @@ print(json.dumps({
     "CACHE_BACKEND": s.CACHES["default"]["BACKEND"],
     "DATABASE_ENGINE": s.DATABASES["default"]["ENGINE"],
     "DATABASE_NAME": s.DATABASES["default"]["NAME"],
+    "DATABASE_POOL": s.DATABASES["default"].get("OPTIONS", {}).get("pool"),
+    "DATABASE_CONN_MAX_AGE": s.DATABASES["default"].get("CONN_MAX_AGE"),
     "SECURE_SSL_REDIRECT": s.SECURE_SSL_REDIRECT,
     "STATIC_ROOT": str(s.STATIC_ROOT),
 }))
@@ -175,6 +177,45 @@ def test_settings_database_url_switches_to_postgresql():
 
     assert values["DATABASE_ENGINE"] == "django.db.backends.postgresql"
     assert values["DATABASE_NAME"] == "hoithao"
+
+
+POSTGRES_ENV = {**PRODUCTION_ENV, "DATABASE_URL": "postgres://hoithao:pw@db:5432/hoithao"}
+
+
+def test_settings_postgresql_pool_is_on_by_default_within_the_connection_budget():
+    """Two processes, PostgreSQL's default 100 connections: each process pools at most 40, so
+    a burst waits for a connection instead of opening its own ("too many clients": issue 10)."""
+    values = dump({**POSTGRES_ENV, "SECRET_KEY": secret_key()})
+
+    assert values["DATABASE_POOL"] == {"min_size": 2, "max_size": 40, "timeout": 10}
+    assert values["DATABASE_CONN_MAX_AGE"] == 0
+
+
+def test_settings_pool_size_is_the_budget_shared_by_the_processes():
+    sizes = {
+        (processes, budget): dump(
+            {
+                **POSTGRES_ENV,
+                "SECRET_KEY": secret_key(),
+                "APP_PROCESSES": processes,
+                "DATABASE_MAX_CONNECTIONS": budget,
+            }
+        )["DATABASE_POOL"]["max_size"]
+        for processes, budget in [("4", "100"), ("8", "100"), ("2", "30"), ("64", "100")]
+    }
+
+    # (budget - 10 kept for migrations, shells and probes) // processes, between 2 and 40.
+    assert sizes == {("4", "100"): 22, ("8", "100"): 11, ("2", "30"): 10, ("64", "100"): 2}
+
+
+def test_settings_web_concurrency_counts_processes_and_explicit_pool_size_wins():
+    concurrency = dump({**POSTGRES_ENV, "SECRET_KEY": secret_key(), "WEB_CONCURRENCY": "3"})
+    explicit = dump({**POSTGRES_ENV, "SECRET_KEY": secret_key(), "DATABASE_POOL_SIZE": "20"})
+    off = dump({**POSTGRES_ENV, "SECRET_KEY": secret_key(), "DATABASE_POOL_SIZE": "0"})
+
+    assert concurrency["DATABASE_POOL"]["max_size"] == 30
+    assert explicit["DATABASE_POOL"]["max_size"] == 20
+    assert off["DATABASE_POOL"] is None
 
 
 def test_settings_time_zone_hanoi():

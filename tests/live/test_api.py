@@ -1,10 +1,12 @@
 """Sign-in, event and session endpoints (live/api.py), the error format and the client IP."""
 
 import json
+import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django.db.utils import ConnectionHandler
 from django.test import RequestFactory, override_settings
 from django.utils import translation
 from rest_framework.authtoken.models import Token
@@ -321,6 +323,43 @@ def test_database_unreachable_is_503_with_retry_after():
     assert response.status_code == 503
     assert response.data["code"] == "service.unavailable"
     assert "too many" not in response.data["detail"]
+    assert int(response["Retry-After"]) >= 1
+
+
+@pytest.mark.skipif(
+    not connection.settings_dict["ENGINE"].endswith("postgresql"), reason="a PostgreSQL pool"
+)
+def test_database_pool_timeout_is_503_with_retry_after():
+    """A request that waits too long for a pooled connection (a burst past the budget) gets
+    503: psycopg-pool's PoolTimeout reaches the handler as Django's OperationalError."""
+    options = {**connection.settings_dict["OPTIONS"]}
+    options["pool"] = {"min_size": 1, "max_size": 1, "timeout": 0.2}
+    pools = ConnectionHandler(
+        {
+            "default": connection.settings_dict,
+            "pooltest": {**connection.settings_dict, "OPTIONS": options},
+        }
+    )
+    holder = pools["pooltest"]
+    holder.ensure_connection()  # takes the pool's only connection
+    raised = []
+
+    def wait_for_a_connection():
+        try:
+            pools["pooltest"].ensure_connection()  # this thread's own wrapper, the same pool
+        except Exception as exc:
+            raised.append(exc)
+
+    waiter = threading.Thread(target=wait_for_a_connection)
+    waiter.start()
+    waiter.join()
+    holder.close()
+    holder.close_pool()
+    request = APIRequestFactory().post("/api/v1/questions/1/vote/")
+    response = api_exception_handler(raised[0], {"request": request})
+
+    assert response.status_code == 503
+    assert response.data["code"] == "service.unavailable"
     assert int(response["Retry-After"]) >= 1
 
 
