@@ -114,7 +114,9 @@ def test_compose_database_budget_matches_postgres_and_the_replicas():
     env = services["app1"]["environment"]
 
     assert max_connections[0] == "max_connections"
-    assert env["DATABASE_MAX_CONNECTIONS"] == max_connections[1] == "${DATABASE_MAX_CONNECTIONS:-200}"
+    assert (
+        env["DATABASE_MAX_CONNECTIONS"] == max_connections[1] == "${DATABASE_MAX_CONNECTIONS:-200}"
+    )
     assert env["APP_PROCESSES"] == str(len(replicas))
     assert "DATABASE_POOL_SIZE" not in env  # derived from the two above, unless .env sets it
 
@@ -153,6 +155,7 @@ def test_nginx_conf_proxies_websockets_and_forwards_client_headers():
     assert conf.count("proxy_set_header Host $host;") == 2
     assert "location /static/ {\n            alias /srv/static/;" in conf
     assert "location /ws/ {" in conf
+    assert "proxy_next_upstream error timeout http_502 http_503;" in conf
 
 
 def test_dockerfile_builds_the_app_with_daphne():
