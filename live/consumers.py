@@ -2,7 +2,9 @@
 
 import time
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
 
 from live import selectors
 from live.models import Hall, Session
@@ -85,3 +87,21 @@ class DisplayStreamConsumer(StreamConsumer):
         if not await _hall_exists(hall_id):
             raise Denied(envelope.CLOSE_NOT_FOUND)
         return streams.display_stream(hall_id)
+
+
+class NotFoundConsumer(AsyncWebsocketConsumer):
+    """Every WebSocket path that is no stream (config/routing.py's last route): accepted and
+    closed with 4404, which reaches the client (a refused handshake is only a bare HTTP 403, and
+    the router's "No route found" was a 500). No channel layer, no database."""
+
+    channel_layer_alias = None
+
+    async def dispatch(self, message: dict) -> None:
+        # Channels would first close old database connections in a thread: nothing to close.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is not None:
+            await handler(message)
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self.close(code=envelope.CLOSE_NOT_FOUND)
