@@ -1,34 +1,31 @@
-"""Where stream positions, history and fan-out live.
+"""The realtime backend's contract, and the backend this process uses.
 
-`RedisBackend` (production, several Daphne processes): one Lua script assigns the next seq,
-appends the frame to a capped history list and publishes it, atomically, so the order of seq
-is the order of delivery. Each process holds one pub/sub connection (see `RedisSubscriber`)
-and receives a stream's message once, whatever the number of its sockets.
+A backend keeps four things for every process of the installation, each a Protocol below:
+the streams (positions, history, fan-out to subscribers), coalescing windows, a few shared
+values, and presence counts. Two implementations keep the same contract, checked by one test
+suite run against both (tests/live/test_backend_contract.py):
 
-`MemoryBackend` (one process, `make run` without Redis): the same contract in a dict.
+- `redis_backend.RedisBackend` (production, several Daphne processes);
+- `memory_backend.MemoryBackend` (one process, `make run` without Redis).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import secrets
 import threading
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+from collections.abc import Awaitable, Callable, Iterable
+from typing import NamedTuple, Protocol
 
 from django.conf import settings
-
-from live.realtime.envelope import frame_seq, stream_frame
-
-log = logging.getLogger(__name__)
 
 # (stream, epoch, seq, frame) -> None, called on the hub's event loop.
 MessageHandler = Callable[[str, str, int, str], None]
 ReconnectHandler = Callable[[], Awaitable[None]]
+
+# A process reports its socket counts every few seconds; a report older than this belongs to
+# a process that went away.
+PRESENCE_TTL = 15
 
 
 class Position(NamedTuple):
@@ -40,80 +37,76 @@ def new_epoch() -> str:
     return secrets.token_hex(6)
 
 
-def _config() -> dict:
-    return settings.REALTIME
+class Subscriber(Protocol):
+    """One per process and event loop: hands each message of the streams added to
+    `on_message`, once, in seq order."""
+
+    async def start(self) -> None: ...
+
+    async def add(self, stream: str) -> None:
+        """Returns once messages of `stream` reach this subscriber; may raise when the
+        backend is unreachable."""
+
+    async def remove(self, stream: str) -> None: ...
+
+    async def close(self) -> None: ...
 
 
-# --------------------------------------------------------------------------------------------
-# Redis
-# --------------------------------------------------------------------------------------------
+class Streams(Protocol):
+    def publish(self, stream: str, type: str, data_json: str) -> Position:
+        """Give the message the stream's next seq, keep it in the history, deliver it."""
 
-_PUBLISH = """
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('HSET', KEYS[1], 'epoch', epoch)
-end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local frame = '{"seq":' .. seq .. ',"epoch":"' .. epoch .. '","type":"' .. ARGV[2] .. '","data":' .. ARGV[3] .. '}'
-redis.call('RPUSH', KEYS[2], frame)
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-redis.call('EXPIRE', KEYS[2], ARGV[5])
-redis.call('PUBLISH', KEYS[3], epoch .. ' ' .. seq .. '\\n' .. frame)
-return {epoch, seq}
-"""
+    def reset(self, stream: str) -> None:
+        """Forget the stream's position and history: its clients take a fresh snapshot."""
 
-_POSITION = """
-if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-end
-local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
-return {v[1], v[2] or '0'}
-"""
+    async def position(self, stream: str) -> Position:
+        """The stream's current position, starting an epoch if it has none."""
 
-# The frames after seq ARGV[1], if the epoch still is ARGV[2]. Returns {epoch, seq, frames...}.
-_HISTORY = """
-local v = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
-if not v[1] then return {} end
-local cur = tonumber(v[2] or '0')
-local want = cur - tonumber(ARGV[1])
-if v[1] ~= ARGV[2] or want <= 0 then return {v[1], cur} end
-local out = redis.call('LRANGE', KEYS[2], -want, -1)
-table.insert(out, 1, cur)
-table.insert(out, 1, v[1])
-return out
-"""
+    async def positions(self, streams: list[str]) -> dict[str, Position | None]: ...
 
-# Coalescing: remember a dirty member; tell the caller whether it must arm the flush.
-_MARK = """
-redis.call('SADD', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[1], 3600)
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 1 end
-return 0
-"""
+    async def history_after(self, stream: str, epoch: str, seq: int) -> list[str] | None:
+        """Exactly the frames after (epoch, seq), in order; None if they are not all kept."""
 
-_TAKE = """
-local members = redis.call('SMEMBERS', KEYS[1])
-redis.call('DEL', KEYS[1])
-return members
-"""
-
-# Release the window; if members arrived meanwhile, take the window again for the caller.
-_RELEASE = """
-redis.call('DEL', KEYS[2])
-if redis.call('SCARD', KEYS[1]) > 0 and redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then
-  return 1
-end
-return 0
-"""
-
-HISTORY_TTL_SECONDS = 7 * 24 * 3600
-PRESENCE_TTL = 15
+    def subscriber(
+        self, on_message: MessageHandler, on_reconnect: ReconnectHandler
+    ) -> Subscriber: ...
 
 
-def _sum_fresh(entries) -> int:
-    """Sum "count:timestamp" entries that are fresh enough."""
+class Windows(Protocol):
+    """Coalescing (live/realtime/coalesce.py): members marked dirty within one window, taken
+    together by whichever process armed it."""
+
+    def mark_dirty(self, name: str, member: str, window_ms: int) -> bool:
+        """Remember `member`; True if the caller must arm the window's flush."""
+
+    def take_dirty(self, name: str) -> list[str]: ...
+
+    def release_window(self, name: str, window_ms: int) -> bool:
+        """Close the window; True if members arrived meanwhile and the caller must arm it
+        again."""
+
+
+class SharedValues(Protocol):
+    def swap(self, key: str, value: str) -> str | None:
+        """Set `key` to `value`; the value it had."""
+
+    def set_if_absent(self, key: str, value: str) -> None: ...
+
+
+class Presence(Protocol):
+    def presence_report(self, process: str, counts: dict[str, int]) -> None:
+        """This process's socket count per stream, now."""
+
+    def presence_totals(self, streams: list[str]) -> dict[str, int]:
+        """Sockets per stream over every process that reported within PRESENCE_TTL."""
+
+
+class Backend(Streams, Windows, SharedValues, Presence, Protocol):
+    """Everything a process needs from the backend."""
+
+
+def sum_fresh(entries: Iterable[str]) -> int:
+    """Sum "count:timestamp" presence entries that are fresh enough."""
     oldest = time.time() - PRESENCE_TTL
     total = 0
     for entry in entries:
@@ -123,512 +116,20 @@ def _sum_fresh(entries) -> int:
     return total
 
 
-def _retry_once(asynchronous: bool) -> dict:
-    """Pooled connections go stale when Redis restarts; the first command on one fails. Try
-    it again at once on a fresh connection (redis-py retries nothing by default here). Only
-    on a broken connection, not a timeout: a command that timed out may have run."""
-    from redis.backoff import NoBackoff
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
-    if asynchronous:
-        from redis.asyncio.retry import Retry
-    else:
-        from redis.retry import Retry
-    return {"retry": Retry(NoBackoff(), 1), "retry_on_error": [RedisConnectionError]}
-
-
-class RedisBackend:
-    def __init__(self, url: str, *, prefix: str, history: int, max_connections: int = 1000):
-        import redis
-
-        self.url = url
-        self.prefix = prefix
-        self.history = history
-        self.max_connections = max_connections
-        # Publishing happens in Django's worker threads; redis-py's sync client is thread-safe.
-        self.sync = redis.Redis.from_url(
-            url,
-            socket_timeout=5,
-            socket_connect_timeout=5,
-            max_connections=max_connections,
-            **_retry_once(asynchronous=False),
-        )
-        self._publish = self.sync.register_script(_PUBLISH)
-        self._mark = self.sync.register_script(_MARK)
-        self._take = self.sync.register_script(_TAKE)
-        self._release = self.sync.register_script(_RELEASE)
-        self._async: dict[asyncio.AbstractEventLoop, object] = {}
-
-    # keys
-    def _meta(self, stream: str) -> str:
-        return f"{self.prefix}:rt:{stream}:meta"
-
-    def _hist(self, stream: str) -> str:
-        return f"{self.prefix}:rt:{stream}:hist"
-
-    def channel(self, stream: str) -> str:
-        return f"{self.prefix}:rt:{stream}"
-
-    def stream_of_channel(self, channel: str) -> str:
-        return channel[len(self.prefix) + 4 :]
-
-    def _aio(self):
-        """An asyncio client for the running loop (clients are bound to their loop)."""
-        import redis.asyncio as aioredis
-
-        loop = asyncio.get_running_loop()
-        client = self._async.get(loop)
-        if client is None:
-            client = aioredis.Redis.from_url(
-                self.url,
-                socket_timeout=10,
-                socket_connect_timeout=5,
-                max_connections=self.max_connections,
-                **_retry_once(asynchronous=True),
-            )
-            self._async[loop] = client
-        return client
-
-    async def close_loop_clients(self) -> None:
-        client = self._async.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
-
-    # the contract
-    def publish(self, stream: str, type: str, data_json: str) -> Position:
-        epoch, seq = self._publish(
-            keys=[self._meta(stream), self._hist(stream), self.channel(stream)],
-            args=[new_epoch(), type, data_json, self.history, HISTORY_TTL_SECONDS],
-        )
-        return Position(epoch.decode(), int(seq))
-
-    def reset(self, stream: str) -> None:
-        """Forget a stream's position and history: its clients will take a fresh snapshot."""
-        self.sync.delete(self._meta(stream), self._hist(stream))
-
-    async def position(self, stream: str) -> Position:
-        client = self._aio()
-        epoch, seq = await client.eval(
-            _POSITION, 1, self._meta(stream), new_epoch(), HISTORY_TTL_SECONDS
-        )
-        return Position(epoch.decode(), int(seq))
-
-    async def positions(self, streams: list[str]) -> dict[str, Position | None]:
-        client = self._aio()
-        async with client.pipeline(transaction=False) as pipe:
-            for stream in streams:
-                pipe.hmget(self._meta(stream), "epoch", "seq")
-            rows = await pipe.execute()
-        return {
-            stream: Position(row[0].decode(), int(row[1] or 0)) if row[0] else None
-            for stream, row in zip(streams, rows, strict=True)
-        }
-
-    async def history_after(self, stream: str, epoch: str, seq: int) -> list[str] | None:
-        """Exactly the frames after (epoch, seq), in order; None if they are not all kept."""
-        client = self._aio()
-        reply = await client.eval(_HISTORY, 2, self._meta(stream), self._hist(stream), seq, epoch)
-        if len(reply) < 2 or reply[0].decode() != epoch:
-            return None
-        current = int(reply[1])
-        if seq > current:
-            return None
-        frames = [f.decode() for f in reply[2:]]
-        if len(frames) != current - seq or (frames and frame_seq(frames[0]) != seq + 1):
-            return None
-        return frames
-
-    def subscriber(self, on_message: MessageHandler, on_reconnect: ReconnectHandler):
-        return RedisSubscriber(self, on_message, on_reconnect)
-
-    # coalescing windows
-    def _dirty(self, name: str) -> str:
-        return f"{self.prefix}:co:{name}:dirty"
-
-    def _window(self, name: str) -> str:
-        return f"{self.prefix}:co:{name}:window"
-
-    def mark_dirty(self, name: str, member: str, window_ms: int) -> bool:
-        keys = [self._dirty(name), self._window(name)]
-        return bool(self._mark(keys=keys, args=[member, window_ms * 4]))
-
-    def take_dirty(self, name: str) -> list[str]:
-        return [m.decode() for m in self._take(keys=[self._dirty(name)])]
-
-    def release_window(self, name: str, window_ms: int) -> bool:
-        keys = [self._dirty(name), self._window(name)]
-        return bool(self._release(keys=keys, args=[window_ms * 4]))
-
-    def swap(self, key: str, value: str) -> str | None:
-        old = self.sync.set(f"{self.prefix}:kv:{key}", value, get=True, ex=HISTORY_TTL_SECONDS)
-        return old.decode() if old is not None else None
-
-    def set_if_absent(self, key: str, value: str) -> None:
-        self.sync.set(f"{self.prefix}:kv:{key}", value, nx=True, ex=HISTORY_TTL_SECONDS)
-
-    # presence: each process reports its own socket counts; entries older than PRESENCE_TTL
-    # belong to a process that went away and are ignored.
-    def presence_report(self, process: str, counts: dict[str, int]) -> None:
-        now = time.time()
-        with self.sync.pipeline(transaction=False) as pipe:
-            for stream, count in counts.items():
-                key = f"{self.prefix}:presence:{stream}"
-                pipe.hset(key, process, f"{count}:{now:.0f}")
-                pipe.expire(key, PRESENCE_TTL * 4)
-            pipe.execute()
-
-    def presence_totals(self, streams: list[str]) -> dict[str, int]:
-        with self.sync.pipeline(transaction=False) as pipe:
-            for stream in streams:
-                pipe.hgetall(f"{self.prefix}:presence:{stream}")
-            rows = pipe.execute()
-        return {
-            stream: _sum_fresh(v.decode() for v in row.values())
-            for stream, row in zip(streams, rows, strict=True)
-        }
-
-
-class SubscribeTimeout(ConnectionError):
-    """Redis did not confirm a subscription in time (it is down, or the connection is)."""
-
-
-class RedisSubscriber:
-    """One pub/sub connection per process and event loop, owned by one task (`_run`).
-
-    That task connects, subscribes to every wanted stream plus a control channel (so the
-    connection is always read, even with no stream: a dead one is noticed at once), reads,
-    probes a silent connection with PING, and after any failure reconnects with backoff and
-    then calls `on_reconnect`, so the hub catches its sockets up from history: a dropped
-    connection loses pub/sub messages silently.
-
-    Nothing holds a lock across a network wait (an outage once wedged a process for good,
-    issue #10): `add` records the stream, sends SUBSCRIBE if a connection is up, and waits,
-    bounded, for Redis to confirm it on this connection or on the next one `_run` makes."""
-
-    CONFIRM_SECONDS = 5.0  # how long `add` waits for Redis to confirm a subscription
-    PROBE_SECONDS = 5.0  # silence after which the connection is probed, and the probe's limit
-    BACKOFF_MAX_SECONDS = 2.0
-
-    def __init__(self, backend: RedisBackend, on_message: MessageHandler, on_reconnect):
-        self.backend = backend
-        self.on_message = on_message
-        self.on_reconnect = on_reconnect
-        self.streams: set[str] = set()  # wanted, whatever the state of the connection
-        self._confirmed: set[str] = set()  # confirmed on the current connection
-        self._waiters: dict[str, asyncio.Future] = {}
-        self._pubsub = None
-        self._client = None
-        self._connected = False
-        self._task: asyncio.Task | None = None
-        self._recovering: asyncio.Task | None = None
-        self._closed = False
-        self.connections = 0  # made so far; all but the first are reconnects
-        self.control_channel = backend.channel("_control")
-
-    async def start(self) -> None:
-        """Starts the connection task; does not wait for Redis (a process serves what it can
-        without it, and each `add` waits for its own stream)."""
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._run())
-
-    async def add(self, stream: str) -> None:
-        """Returns once Redis confirmed the subscription, so a position read after it is safe;
-        raises SubscribeTimeout if it cannot within CONFIRM_SECONDS."""
-        await self.start()
-        self.streams.add(stream)
-        if stream in self._confirmed:
-            return
-        waiter = self._waiters.get(stream)
-        if waiter is None or waiter.done():
-            waiter = self._waiters[stream] = asyncio.get_running_loop().create_future()
-            if self._connected:
-                pubsub = self._pubsub
-                try:
-                    await pubsub.subscribe(self.backend.channel(stream))
-                except Exception as exc:  # the run task notices too, reconnects, subscribes
-                    log.warning("realtime subscribe to %s failed: %r", stream, exc)
-        try:
-            await asyncio.wait_for(asyncio.shield(waiter), self.CONFIRM_SECONDS)
-        except TimeoutError:
-            if self._waiters.get(stream) is waiter:
-                del self._waiters[stream]  # the next add sends SUBSCRIBE again
-            raise SubscribeTimeout(f"Redis did not confirm the subscription to {stream}") from None
-
-    async def remove(self, stream: str) -> None:
-        self.streams.discard(stream)
-        self._confirmed.discard(stream)
-        if self._connected:
-            with contextlib.suppress(Exception):
-                await self._pubsub.unsubscribe(self.backend.channel(stream))
-
-    # ---- the connection task ---------------------------------------------------------------
-
-    async def _run(self) -> None:
-        backoff = 0.1
-        while not self._closed:
-            try:
-                await self._connect()
-                backoff = 0.1
-                await self._read(catch_up=self.connections > 1)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("realtime subscriber lost its Redis connection: %r", exc)
-            finally:
-                self._connected = False
-                self._confirmed.clear()
-                await self._close_connection()
-            if not self._closed:
-                await asyncio.sleep(backoff * (0.5 + secrets.randbelow(1000) / 1000))
-                backoff = min(backoff * 2, self.BACKOFF_MAX_SECONDS)
-
-    @property
-    def reconnects(self) -> int:
-        return max(0, self.connections - 1)
-
-    async def _connect(self) -> None:
-        import redis.asyncio as aioredis
-        from redis.asyncio.retry import Retry
-        from redis.backoff import NoBackoff
-
-        # socket_timeout=None: an idle subscriber must not be cut off (redis-py 8 defaults to
-        # 5 s); the PING probe finds a dead connection instead. No retries inside redis-py: a
-        # reconnect that happened there would skip the catch-up.
-        client = aioredis.Redis.from_url(
-            self.backend.url,
-            socket_timeout=None,
-            socket_connect_timeout=5,
-            health_check_interval=0,
-            retry=Retry(NoBackoff(), 0),
-        )
-        self._client = client
-        self._pubsub = pubsub = client.pubsub()
-        initial = set(self.streams)
-        await pubsub.subscribe(self.control_channel, *(self.backend.channel(s) for s in initial))
-        self._connected = True
-        self.connections += 1
-        missing = self.streams - initial  # added while the first SUBSCRIBE was on its way
-        if missing:
-            await pubsub.subscribe(*(self.backend.channel(s) for s in missing))
-
-    async def _read(self, *, catch_up: bool) -> None:
-        """Dispatch messages until the connection fails. With `catch_up` (a reconnect), once
-        every stream wanted now is confirmed, `on_reconnect` recovers what was missed."""
-        pubsub = self._pubsub
-        unconfirmed = set(self.streams)
-        quiet_since = time.monotonic()
-        probing = False
-        while not self._closed:
-            message = await pubsub.get_message(timeout=1.0)
-            now = time.monotonic()
-            if message is None:
-                if now - quiet_since > self.PROBE_SECONDS:
-                    if probing:
-                        raise ConnectionError("Redis did not answer PING")
-                    probing, quiet_since = True, now
-                    await pubsub.ping()
-                continue
-            quiet_since, probing = now, False
-            kind = message["type"]
-            if kind == "message":
-                self._dispatch(message)
-            elif kind == "subscribe":
-                stream = self.backend.stream_of_channel(message["channel"].decode())
-                if stream in self.streams:
-                    self._confirmed.add(stream)
-                waiter = self._waiters.pop(stream, None)
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(None)
-                unconfirmed.discard(stream)
-                unconfirmed &= self.streams  # a stream left meanwhile needs no confirmation
-                if catch_up and not unconfirmed:
-                    catch_up = False
-                    self._recovering = asyncio.ensure_future(self.on_reconnect())
-            elif kind == "unsubscribe":
-                stream = self.backend.stream_of_channel(message["channel"].decode())
-                if stream not in self.streams:
-                    self._confirmed.discard(stream)
-
-    def _dispatch(self, message: dict) -> None:
-        payload = message["data"].decode()
-        head, _, frame = payload.partition("\n")
-        epoch, _, seq = head.partition(" ")
-        stream = self.backend.stream_of_channel(message["channel"].decode())
-        self.on_message(stream, epoch, int(seq), frame)
-
-    async def close(self) -> None:
-        self._closed = True
-        for task in (self._task, self._recovering):
-            if task:
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
-        await self._close_connection()
-
-    async def _close_connection(self) -> None:
-        pubsub, client, self._pubsub, self._client = self._pubsub, self._client, None, None
-        with contextlib.suppress(Exception):
-            if pubsub is not None:
-                await pubsub.aclose()
-        with contextlib.suppress(Exception):
-            if client is not None:
-                await client.aclose()
-
-
-# --------------------------------------------------------------------------------------------
-# In memory (one process)
-# --------------------------------------------------------------------------------------------
-
-
-class _MemoryStream:
-    def __init__(self, history: int):
-        self.epoch = new_epoch()
-        self.seq = 0
-        self.frames: deque[str] = deque(maxlen=history)
-
-
-class MemoryBackend:
-    def __init__(self, *, history: int):
-        self.history = history
-        self._lock = threading.Lock()
-        self._streams: dict[str, _MemoryStream] = {}
-        self._subscribers: set[MemorySubscriber] = set()
-        self._dirty: dict[str, set[str]] = {}
-        self._windows: set[str] = set()
-        self._kv: dict[str, str] = {}
-        self._presence: dict[str, dict[str, str]] = {}
-
-    def _stream(self, stream: str) -> _MemoryStream:
-        state = self._streams.get(stream)
-        if state is None:
-            state = self._streams[stream] = _MemoryStream(self.history)
-        return state
-
-    def publish(self, stream: str, type: str, data_json: str) -> Position:
-        with self._lock:  # held while handing over, so every hub sees seq in order
-            state = self._stream(stream)
-            state.seq += 1
-            frame = stream_frame(seq=state.seq, epoch=state.epoch, type=type, data_json=data_json)
-            state.frames.append(frame)
-            for subscriber in list(self._subscribers):
-                subscriber.hand_over(stream, state.epoch, state.seq, frame)
-            return Position(state.epoch, state.seq)
-
-    def reset(self, stream: str) -> None:
-        with self._lock:
-            self._streams.pop(stream, None)
-
-    async def position(self, stream: str) -> Position:
-        with self._lock:
-            state = self._stream(stream)
-            return Position(state.epoch, state.seq)
-
-    async def positions(self, streams: list[str]) -> dict[str, Position | None]:
-        with self._lock:
-            return {
-                s: Position(self._streams[s].epoch, self._streams[s].seq)
-                if s in self._streams
-                else None
-                for s in streams
-            }
-
-    async def history_after(self, stream: str, epoch: str, seq: int) -> list[str] | None:
-        with self._lock:
-            state = self._streams.get(stream)
-            if state is None or state.epoch != epoch or seq > state.seq:
-                return None
-            want = state.seq - seq
-            if want == 0:
-                return []
-            frames = list(state.frames)[-want:]
-            if len(frames) != want or frame_seq(frames[0]) != seq + 1:
-                return None
-            return frames
-
-    def subscriber(self, on_message: MessageHandler, on_reconnect: ReconnectHandler):
-        return MemorySubscriber(self, on_message)
-
-    def mark_dirty(self, name: str, member: str, window_ms: int) -> bool:
-        with self._lock:
-            self._dirty.setdefault(name, set()).add(member)
-            if name in self._windows:
-                return False
-            self._windows.add(name)
-            return True
-
-    def take_dirty(self, name: str) -> list[str]:
-        with self._lock:
-            return sorted(self._dirty.pop(name, set()))
-
-    def release_window(self, name: str, window_ms: int) -> bool:
-        with self._lock:
-            if self._dirty.get(name):
-                return True
-            self._windows.discard(name)
-            return False
-
-    def swap(self, key: str, value: str) -> str | None:
-        with self._lock:
-            old = self._kv.get(key)
-            self._kv[key] = value
-            return old
-
-    def set_if_absent(self, key: str, value: str) -> None:
-        with self._lock:
-            self._kv.setdefault(key, value)
-
-    def presence_report(self, process: str, counts: dict[str, int]) -> None:
-        now = time.time()
-        with self._lock:
-            for stream, count in counts.items():
-                self._presence.setdefault(stream, {})[process] = f"{count}:{now:.0f}"
-
-    def presence_totals(self, streams: list[str]) -> dict[str, int]:
-        with self._lock:
-            return {s: _sum_fresh(self._presence.get(s, {}).values()) for s in streams}
-
-
-class MemorySubscriber:
-    def __init__(self, backend: MemoryBackend, on_message: MessageHandler):
-        self.backend = backend
-        self.on_message = on_message
-        self.streams: set[str] = set()
-        self.loop: asyncio.AbstractEventLoop | None = None
-
-    async def start(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        with self.backend._lock:
-            self.backend._subscribers.add(self)
-
-    def hand_over(self, stream: str, epoch: str, seq: int, frame: str) -> None:
-        if stream in self.streams and self.loop is not None and not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self.on_message, stream, epoch, seq, frame)
-
-    async def add(self, stream: str) -> None:
-        self.streams.add(stream)
-
-    async def remove(self, stream: str) -> None:
-        self.streams.discard(stream)
-
-    async def close(self) -> None:
-        with self.backend._lock:
-            self.backend._subscribers.discard(self)
-
-
-# --------------------------------------------------------------------------------------------
-
-_backend = None
+_backend: Backend | None = None
 _backend_lock = threading.Lock()
 
 
-def get_backend():
+def get_backend() -> Backend:
     """Redis when REDIS_URL is set, else the in-memory backend (one process only)."""
     global _backend
     if _backend is None:
         with _backend_lock:
             if _backend is None:
-                cfg = _config()
+                cfg = settings.REALTIME
                 if settings.REDIS_URL:
+                    from live.realtime.redis_backend import RedisBackend
+
                     _backend = RedisBackend(
                         settings.REDIS_URL,
                         prefix=cfg["PREFIX"],
@@ -636,5 +137,7 @@ def get_backend():
                         max_connections=settings.REDIS_MAX_CONNECTIONS,
                     )
                 else:
+                    from live.realtime.memory_backend import MemoryBackend
+
                     _backend = MemoryBackend(history=cfg["HISTORY"])
     return _backend

@@ -4,7 +4,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from live.realtime import backend as backend_module
-from live.realtime.backend import MemoryBackend
+from live.realtime.memory_backend import MemoryBackend
 from qa import services
 from tests import factories
 from tests.realtime import state_of

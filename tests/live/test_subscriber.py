@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 
 from live.realtime import hub as hub_module
 from live.realtime import streams
-from live.realtime.backend import RedisBackend, SubscribeTimeout
+from live.realtime.redis_backend import RedisBackend, SubscribeTimeout
 from live.realtime.hub import Hub
 from tests import factories
 
