@@ -12,12 +12,13 @@ import sys
 import time
 from pathlib import Path
 
-from bench import report, scenarios
+from bench import faults, report, scenarios
 from bench.ctl import Ctl
 from bench.loadgen import Fleet
 from bench.stack import ROOT, Stack, cpu_seconds, raise_fd_limit
 
 ALL = ("fanout", "layers", "storms")
+GROUPS = (*ALL, "faults")  # faults: run on its own (see docs/performance.md, "Faults")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -25,7 +26,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--smoke", action="store_true", help="50 clients, short windows (the test suite's run)"
     )
-    p.add_argument("--scenarios", default=",".join(ALL), help=f"comma list of {', '.join(ALL)}")
+    p.add_argument("--scenarios", default=",".join(ALL), help=f"comma list of {', '.join(GROUPS)}")
     p.add_argument("--daphne", type=int, default=2, help="Daphne processes (default 2)")
     p.add_argument("--workers", type=int, default=4, help="load generator processes (default 4)")
     p.add_argument(
@@ -69,6 +70,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="how phones ask: two ask frames over their socket (default) or two POSTs",
     )
     p.add_argument(
+        "--fault-scenarios",
+        default=",".join(faults.SCENARIOS),
+        help=f"which of the faults group: comma list of {', '.join(faults.SCENARIOS)}",
+    )
+    p.add_argument(
+        "--fault-clients", type=int, default=2000, help="clients of each recovery scenario"
+    )
+    p.add_argument("--fault-down", type=float, default=3.0, help="seconds Redis stays down")
+    p.add_argument(
+        "--fault-bound",
+        type=float,
+        default=60.0,
+        help="seconds after the fault a client must be exact by, else it is unrecovered",
+    )
+    p.add_argument(
+        "--burst", default="300,2000", help="phones of each HTTP vote burst (comma list)"
+    )
+    p.add_argument(
         "--redis-url", default=None, help="use this Redis (default: a throwaway redis-server)"
     )
     p.add_argument(
@@ -105,6 +124,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.askers = 20
         args.ask_window = 1.0
         args.budget = 55.0
+        args.fault_clients = 50
+        args.fault_down = 1.0
+        args.fault_bound = 40.0
+        args.burst = "30"
+        if "faults" in args.scenarios.split(","):
+            args.budget += 150.0
+    unknown = set(args.scenarios.split(",")) - set(GROUPS)
+    if unknown:
+        p.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     return args
 
 
@@ -276,6 +304,32 @@ def main(argv: list[str] | None = None) -> int:
                 results["storms"] = run_storms(
                     args, ctl, fleet, ports, [d.pid for d in daphnes], deadline, log
                 )
+
+            if "faults" in wanted:
+                # The fault scenarios start Daphne processes of their own, one pair each, and
+                # kill Redis: the shared processes and the load generator leave first.
+                fleet.close()
+                fleet = None
+                stack.stop([*daphnes, baseline_proc])
+                results["faults"] = faults.run(
+                    args,
+                    stack=stack,
+                    ctl=ctl,
+                    deadline=deadline,
+                    log=log,
+                    cfg=faults.Config(
+                        clients=args.fault_clients,
+                        displays=2 if args.smoke else 8,
+                        moderators=2 if args.smoke else 4,
+                        before=1.0 if args.smoke else 3.0,
+                        after=1.0 if args.smoke else 2.0,
+                        down=args.fault_down,
+                        bound=args.fault_bound,
+                        burst=tuple(int(x) for x in args.burst.split(",") if x),
+                        daphne=args.daphne,
+                        concurrency=25 if args.smoke else 50,
+                    ),
+                )
         except Exception as exc:
             results["error"] = f"{type(exc).__name__}: {exc}"
             log(f"run failed: {results['error']}")
@@ -291,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
             json_path = out / f"{stem}.json"
             json_path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
             png_path = report.plot(results, out / f"{stem}.png")
+            if results.get("faults"):
+                png_path = report.plot_faults(results, out / f"{stem}-faults.png") or png_path
             print(report.table(results))
             log(f"wrote {json_path}" + (f" and {png_path}" if png_path else ""))
     return 0

@@ -151,6 +151,46 @@ def cmd_counts(args: dict) -> dict:
     }
 
 
+def cmd_truth(args: dict) -> dict:
+    """What the database says a screen of the session must end up showing (bench.faults
+    compares every client with it): the session's status, Q&A flag and version, and every
+    question's id, status, version, votes and pinned flag."""
+    from live.models import Session
+    from qa.enums import PUBLIC_STATUSES
+    from qa.models import Question
+
+    session = Session.objects.get(pk=args["session_id"])
+    questions = Question.objects.filter(session=session).values_list(
+        "id", "status", "version", "vote_count", "pinned"
+    )
+    return {
+        "session": {
+            "status": session.status,
+            "qa_open": session.qa_open,
+            "version": session.version,
+        },
+        "questions": [
+            {"id": i, "status": st, "version": v, "votes": n, "pinned": p}
+            for i, st, v, n, p in questions
+        ],
+        "public": [i for i, st, *_ in questions if st in PUBLIC_STATUSES],
+    }
+
+
+def cmd_participants(args: dict) -> dict:
+    """`count` phones of the event, with their tokens (the HTTP vote burst needs identities,
+    not the cost of minting them)."""
+    from qa.models import Participant
+
+    tokens, rows = [], []
+    for _ in range(args["count"]):
+        token, token_hash = Participant.new_token()
+        tokens.append(token)
+        rows.append(Participant(event_id=args["event_id"], token_hash=token_hash))
+    Participant.objects.bulk_create(rows, batch_size=500)
+    return {"tokens": tokens}
+
+
 class Ctl:
     """The harness's end of the conversation."""
 
@@ -202,7 +242,13 @@ class Ctl:
         self.log.close()
 
 
-COMMANDS = {"setup": cmd_setup, "approve": cmd_approve, "counts": cmd_counts}
+COMMANDS = {
+    "setup": cmd_setup,
+    "approve": cmd_approve,
+    "counts": cmd_counts,
+    "truth": cmd_truth,
+    "participants": cmd_participants,
+}
 
 
 def main() -> None:

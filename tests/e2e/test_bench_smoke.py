@@ -34,14 +34,18 @@ def _database_url(tmp_path: Path, run: str = "bench_smoke") -> str:
     return f"sqlite:///{tmp_path / 'bench.sqlite3'}"
 
 
-def _run(module: str, *args: str, timeout: float) -> subprocess.CompletedProcess:
-    """`python -m <module> <args>` against the test run's Redis (its own database in args);
-    asserts it exited cleanly."""
+def _run(
+    module: str, *args: str, timeout: float, own_redis: bool = False
+) -> subprocess.CompletedProcess:
+    """`python -m <module> <args>` against the test run's Redis, or with `own_redis` a
+    redis-server the bench starts (and may stop); its own database in args. Asserts it
+    exited cleanly."""
     env = {
         k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")
     }
+    redis = [] if own_redis else ["--redis-url", os.environ["REDIS_URL"]]
     completed = subprocess.run(
-        [sys.executable, "-m", module, *args, "--redis-url", os.environ["REDIS_URL"]],
+        [sys.executable, "-m", module, *args, *redis],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -189,6 +193,44 @@ def test_bench_smoke_join_storm_with_page_every_phone_gets_page_snapshot_and_tok
     assert (question["stored"], question["pairs_same_question"]) == (ASKERS, ASKERS)
     assert question["duplicated_client_ids"] == 0
     assert "(page, then join frame on the socket as it opens)" in completed.stdout
+
+
+def test_bench_smoke_faults_every_client_ends_exact_and_every_vote_is_accounted(tmp_path):
+    """`python -m bench --smoke --scenarios faults`, on a redis-server of its own (it kills
+    and restarts it): after a Redis restart, killed pub/sub connections and a killed Daphne,
+    every client (phones, displays, moderators) ends with the database's state and a fresh
+    snapshot equals it; the HTTP vote burst counts exactly the votes answered 200."""
+    completed = _run(
+        "bench",
+        "--smoke",
+        "--scenarios",
+        "faults",
+        "--out",
+        str(tmp_path),
+        "--database-url",
+        _database_url(tmp_path, "bench_faults"),
+        "--drop-database",
+        timeout=240,
+        own_redis=True,
+    )
+    faults = json.loads((tmp_path / "smoke.json").read_text())["faults"]
+    for name in ("redis_restart", "pubsub_kill", "daphne_kill"):
+        result = faults[name]
+        assert result["connect"] == {**result["connect"], "ok": N, "failed": 0}, name
+        assert (result["unrecovered"], result["recovery_ms"]["count"]) == (0, N), name
+        assert result["fresh_snapshots"]["equal_to_db"] == result["fresh_snapshots"]["probes"]
+        assert {k: v["clients"] for k, v in result["by_kind"].items()} == {
+            "phone": N - 4,
+            "display": 2,
+            "moderation": 2,
+        }
+    assert faults["daphne_kill"]["clients_that_reconnected"] == N // 2
+    [burst] = faults["http_vote_burst"]["bursts"]
+    assert burst["phones"] == 30
+    assert burst["counted"] == burst["vote_rows"] == burst["answered_ok"]
+    assert "500" not in burst["statuses"]
+    assert "| fault: redis_restart, 50 clients" in completed.stdout
+    assert (tmp_path / "smoke-faults.png").exists()
 
 
 def test_http_cost_measures_every_request_kind(tmp_path):

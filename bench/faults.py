@@ -1,0 +1,489 @@
+"""The fault scenarios of issue 10 (`python -m bench --scenarios faults`): what a venue's bad
+day does to the screens, and how long until every one of them shows the exact state again.
+
+Each scenario runs on two fresh Daphne processes (a fault must not inherit the last one's
+damage) with its own event: phones on the session stream, a few hall displays and
+moderation consoles (bench/faultclient.py, following the protocol as livesocket.js does),
+spread over both processes, while a moderator approves a question every `interval` seconds
+through the API. Then the fault:
+
+- redis_restart: SIGKILL the bench's redis-server, keep it down `down` seconds, start an
+  empty one on the same port (history lost, a new epoch).
+- pubsub_kill: `CLIENT KILL TYPE pubsub` on that Redis.
+- daphne_kill: SIGKILL one Daphne process; its clients reconnect, and the refused
+  connection goes to the other process (as a load balancer would send it).
+
+The moderator keeps acting through the fault and for `after` seconds once it is over (the
+"back" moment: Redis answers again, or the kill), then stops; the truth is then read from the
+database. Time to recovery of a client = from back to the moment its state (the digest of
+session and questions) last changed, if it now equals the truth; clients not equal to it
+`bound` seconds after back are unrecovered. A fresh socket per stream and process then
+checks that a new snapshot equals the database too.
+
+- http_vote_burst: `phones` phones (each size in turn) vote over HTTP at the same instant on
+  two processes started with the product's default database settings (no DATABASE_POOL_SIZE);
+  counted votes against the answers' statuses.
+
+Every wait is bounded; each scenario returns a plain dict for the results JSON."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import httpx
+
+from bench.faultclient import truth_digests
+from bench.loadgen import Fleet
+from bench.scenarios import _merge_counts, _stable_counts, ms, summary_ms
+
+SCENARIOS = ("redis_restart", "pubsub_kill", "daphne_kill", "http_vote_burst")
+
+
+@dataclass
+class Config:
+    clients: int = 2000
+    displays: int = 8
+    moderators: int = 4
+    interval: float = 0.2  # seconds between the moderator's approvals
+    before: float = 3.0  # acting before the fault
+    down: float = 3.0  # Redis kept down (redis_restart)
+    after: float = 2.0  # acting after the fault is over
+    bound: float = 60.0  # a client not exact this long after "back" is unrecovered
+    burst: tuple[int, ...] = (300, 2000)
+    daphne: int = 2
+    concurrency: int = 50
+
+
+class Moderator(threading.Thread):
+    """Approves the next pending question every `interval` seconds through the API, on the
+    processes in turn, whatever the earlier approvals are still waiting for (several
+    moderators at their consoles: a slow answer does not slow the pace down); at most
+    `in_flight` at once. A process that refuses the connection is skipped from then on (its
+    clients are gone too). Records every action: when, where, the status or the exception,
+    how long its answer took."""
+
+    def __init__(
+        self,
+        bases: list[str],
+        token: str,
+        pending: list[int],
+        interval: float,
+        in_flight: int = 8,
+    ):
+        super().__init__(daemon=True, name="moderator")
+        self.bases = list(bases)
+        self.pending = list(pending)
+        self.interval = interval
+        self.headers = {"Authorization": f"Token {token}"}
+        self.pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="moderator")
+        self.local = threading.local()
+        self.clients: list[httpx.Client] = []
+        self.lock = threading.Lock()
+        self.halt = threading.Event()
+        self.actions: list[dict] = []
+
+    def _client(self) -> httpx.Client:
+        client = getattr(self.local, "client", None)
+        if client is None:
+            client = self.local.client = httpx.Client(timeout=10.0, headers=self.headers)
+            with self.lock:
+                self.clients.append(client)
+        return client
+
+    def _approve(self, question_id: int, base: str) -> None:
+        began = time.time()
+        action = {"q": question_id, "base": base, "at": began}
+        try:
+            response = self._client().post(f"{base}/api/v1/questions/{question_id}/approve/")
+            action["status"] = response.status_code
+        except httpx.ConnectError as exc:
+            action["status"] = type(exc).__name__
+            with self.lock:
+                if base in self.bases and len(self.bases) > 1:
+                    self.bases.remove(base)
+        except httpx.HTTPError as exc:
+            action["status"] = type(exc).__name__
+        action["took"] = time.time() - began
+        with self.lock:
+            self.actions.append(action)
+
+    def run(self) -> None:
+        at = 0
+        next_at = time.monotonic()
+        while not self.halt.is_set() and self.pending:
+            with self.lock:
+                base = self.bases[at % len(self.bases)]
+            at += 1
+            self.pool.submit(self._approve, self.pending.pop(0), base)
+            next_at += self.interval
+            self.halt.wait(max(0.0, next_at - time.monotonic()))
+
+    def stop(self) -> list[dict]:
+        """No new approvals; wait (bounded by the clients' timeout) for the answers."""
+        self.halt.set()
+        self.join(timeout=10)
+        self.pool.shutdown(wait=True)
+        for client in self.clients:
+            client.close()
+        return sorted(self.actions, key=lambda a: a["at"])
+
+
+def _specs(cfg: Config, urls: dict[str, list[str]], headers: dict[str, dict]) -> list[dict]:
+    """Every client: displays and moderators first (so each worker gets a few), then phones;
+    each with its home process by index, so both processes carry half of each kind."""
+    kinds = ["display"] * cfg.displays + ["moderation"] * cfg.moderators
+    kinds += ["phone"] * max(0, cfg.clients - len(kinds))
+    return [
+        {"kind": k, "urls": urls[k], "home": i, "headers": headers.get(k, {})}
+        for i, k in enumerate(kinds)
+    ]
+
+
+def _deal(specs: list[dict], workers: int) -> list[list[dict]]:
+    return [specs[i::workers] for i in range(workers)]
+
+
+def _warm(bases: list[str], session_id: int) -> None:
+    with httpx.Client(timeout=30.0) as client:
+        for base in bases:
+            for _ in range(3):
+                client.get(f"{base}/api/v1/sessions/{session_id}/questions/")
+
+
+def recovery(
+    name: str,
+    fault: Callable[[list], tuple[float, float, dict]],
+    *,
+    stack,
+    ctl,
+    fleet: Fleet,
+    cfg: Config,
+    log: Callable[[str], None],
+) -> dict:
+    """One recovery scenario: set up, connect, act, fault, measure, tear down.
+    `fault(procs)` does the damage and returns (t_fault, t_back, details)."""
+    pending = int((cfg.before + cfg.down + cfg.after + 5) / cfg.interval) + 20
+    data = ctl.call(
+        "setup", name=f"{name}-{int(time.time())}", moderation="pre", pending=pending, approved=20
+    )
+    procs = stack.start_daphne(cfg.daphne, name=f"fault-{name}")
+    moderator = None
+    group = name
+    out: dict = {"clients": cfg.clients, "displays": cfg.displays, "moderators": cfg.moderators}
+    try:
+        ports = [p.port for p in procs]
+        bases = [f"http://127.0.0.1:{p}" for p in ports]
+        _warm(bases, data["session_id"])
+        sid, hid = data["session_id"], data["hall_id"]
+        urls = {
+            "phone": [f"ws://127.0.0.1:{p}/ws/sessions/{sid}/" for p in ports],
+            "display": [f"ws://127.0.0.1:{p}/ws/halls/{hid}/display/" for p in ports],
+            "moderation": [f"ws://127.0.0.1:{p}/ws/sessions/{sid}/moderation/" for p in ports],
+        }
+        headers = {"moderation": {"Authorization": f"Token {data['token']}"}}
+        specs = _specs(cfg, urls, headers)
+        log(f"{name}: connecting {len(specs)} clients")
+        replies = fleet.call(
+            "follow",
+            [
+                {
+                    "group": group,
+                    "specs": part,
+                    "seed": 10 + i,
+                    "concurrency": max(1, cfg.concurrency // len(fleet.conns)),
+                    "timeout": 60.0,
+                }
+                for i, part in enumerate(_deal(specs, len(fleet.conns)))
+            ],
+            240,
+        )
+        out["connect"] = {
+            "ok": sum(r["ok"] for r in replies),
+            "failed": sum(r["failed"] for r in replies),
+            "snapshot_ms": summary_ms([t for r in replies for t in r["took"]]),
+        }
+        moderator = Moderator(bases, data["token"], data["pending"], cfg.interval)
+        moderator.start()
+        time.sleep(cfg.before)
+        fleet.call("follow_mark", {"group": group}, 30)
+        t_fault, t_back, details = fault(procs)
+        out["fault"] = details
+        out["down_s"] = round(t_back - t_fault, 2)
+        log(f"{name}: fault at +0, back at +{t_back - t_fault:.2f} s")
+        time.sleep(max(0.0, t_back + cfg.after - time.time()))
+        actions = moderator.stop()
+        moderator = None
+        t_last = max((a["at"] + a["took"] for a in actions), default=t_back)
+        truth = ctl.call("truth", session_id=sid)
+        digests = truth_digests(truth)
+        # Converged, or the bound: every follower's digest against the database's.
+        deadline = t_back + cfg.bound
+        while True:
+            status = fleet.call("follow_status", {"group": group, "truth": digests}, 60)
+            exact = sum(s["exact"] for s in status)
+            clients = sum(s["clients"] for s in status)
+            if exact == clients or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        converged_at = time.time()
+        states = _states(truth)
+        reports = fleet.call(
+            "follow_report",
+            {"group": group, "truth": digests, "states": states, "since": t_fault},
+            120,
+        )
+        rows = [row for r in reports for row in r["rows"]]
+        out.update(_summarise(rows, t_back, t_last, cfg.bound))
+        out["all_exact_after_s"] = round(converged_at - t_back, 2) if exact == clients else None
+        out["actions"] = _actions(actions, t_fault, t_back)
+        out["last_action_after_back_s"] = round(t_last - t_back, 2)
+        out["truth"] = {"questions": len(truth["questions"]), "public": len(truth["public"])}
+        out["fresh_snapshots"] = _probe(fleet, urls, headers, digests, procs)
+        r = out["recovery_ms"]
+        log(
+            f"{name}: recovered {r['count']}/{clients} (p50 {r['p50']} ms, p99 {r['p99']} ms, "
+            f"max {r['max']} ms), unrecovered {out['unrecovered']}, fresh snapshots "
+            f"{out['fresh_snapshots']['equal_to_db']}/{out['fresh_snapshots']['probes']} = DB"
+        )
+    finally:
+        if moderator is not None:
+            moderator.stop()
+        try:
+            fleet.call("follow_close", {"group": group, "timeout": 10.0}, 40)
+        finally:
+            stack.stop(procs)
+    return out
+
+
+def _states(truth: dict) -> dict[str, dict]:
+    public = set(truth["public"])
+    every = {
+        str(q["id"]): [q["status"], q["version"], q["votes"], q["pinned"]]
+        for q in truth["questions"]
+    }
+    shown = {k: v for k, v in every.items() if int(k) in public}
+    return {"phone": shown, "display": shown, "moderation": every}
+
+
+def _summarise(rows: list[dict], t_back: float, t_last: float, bound: float) -> dict:
+    """Time to recovery runs from back; the moderator's last action (`after` seconds later)
+    is its floor, so the time from that action's answer is given too."""
+    recovered = [max(0.0, r["changed_at"] - t_back) for r in rows if r["exact"]]
+    settled = [max(0.0, r["changed_at"] - t_last) for r in rows if r["exact"]]
+    late = [r for r in rows if not r["exact"]]
+    by_kind: dict[str, dict] = {}
+    for kind in ("phone", "display", "moderation"):
+        mine = [r for r in rows if r["kind"] == kind]
+        times = [max(0.0, r["changed_at"] - t_back) for r in mine if r["exact"]]
+        by_kind[kind] = {
+            "clients": len(mine),
+            "recovery_ms": summary_ms(times),
+            "unrecovered": sum(1 for r in mine if not r["exact"]),
+        }
+    stats: Counter = Counter()
+    for r in rows:
+        stats.update(r["stats"])
+    reconnected = sum(1 for r in rows if r["stats"].get("opened"))
+    return {
+        "recovery_ms": summary_ms(recovered),
+        "after_last_action_ms": summary_ms(settled),
+        "recovery_s_sorted": sorted(round(t, 3) for t in recovered),
+        "unrecovered": len(late),
+        "unrecovered_within_s": bound,
+        "unrecovered_connected": sum(1 for r in late if r["connected"]),
+        "unrecovered_sample": [
+            {k: r.get(k) for k in ("kind", "connected", "diff", "position", "stats", "close_codes")}
+            for r in late[:3]
+        ],
+        "connected_at_end": sum(1 for r in rows if r["connected"]),
+        "by_kind": by_kind,
+        # From the fault on (counters were zeroed just before it).
+        "clients_that_reconnected": reconnected,
+        "counts": dict(stats),
+        "close_codes": _merge_counts(r["close_codes"] for r in rows),
+    }
+
+
+def _actions(actions: list[dict], t_fault: float, t_back: float) -> dict:
+    def phase(a: dict) -> str:
+        if a["at"] < t_fault:
+            return "before"
+        return "during" if a["at"] < t_back else "after"
+
+    out: dict = {"count": len(actions)}
+    for name in ("before", "during", "after"):
+        mine = [a for a in actions if phase(a) == name]
+        out[name] = {
+            "statuses": _merge_counts([{str(a["status"]): 1} for a in mine]),
+            "took_ms_max": ms(max((a["took"] for a in mine), default=None)),
+        }
+    return out
+
+
+def _probe(fleet: Fleet, urls: dict, headers: dict, digests: dict, procs) -> dict:
+    """A fresh socket per stream kind and live process: is its snapshot the database's?"""
+    alive = {p.port for p in procs if p.popen.poll() is None}
+    targets = [
+        {"kind": kind, "url": url, "headers": headers.get(kind, {})}
+        for kind, kind_urls in urls.items()
+        for url in kind_urls
+        if int(url.split(":")[2].split("/")[0]) in alive
+    ]
+    idle = [{"targets": [], "timeout": 1.0}] * (len(fleet.conns) - 1)
+    probes = fleet.call("probe", [{"targets": targets, "timeout": 10.0}, *idle], 60)[0]["probes"]
+    for p in probes:
+        p["equal_to_db"] = p.get("digest") == digests[p["kind"]]
+    return {
+        "probes": len(probes),
+        "equal_to_db": sum(1 for p in probes if p["equal_to_db"]),
+        "failures": [
+            {"kind": p["kind"], "url": p["url"], "error": p.get("error")}
+            for p in probes
+            if not p["equal_to_db"]
+        ],
+    }
+
+
+# ---- the faults ------------------------------------------------------------------------------
+
+
+def redis_restart(stack, cfg: Config, sig: int = signal.SIGKILL):
+    def fault(procs) -> tuple[float, float, dict]:
+        t_fault = stack.kill_redis(sig)
+        time.sleep(max(0.0, t_fault + cfg.down - time.time()))
+        t_back = stack.restart_redis()
+        return t_fault, t_back, {"signal": signal.Signals(sig).name, "down_for_s": cfg.down}
+
+    return fault
+
+
+def pubsub_kill(stack):
+    def fault(procs) -> tuple[float, float, dict]:
+        import redis
+
+        client = redis.Redis.from_url(stack.redis_url)
+        try:
+            t_fault = time.time()
+            killed = client.client_kill_filter(_type="pubsub")
+        finally:
+            client.close()
+        return t_fault, t_fault, {"killed_connections": killed}
+
+    return fault
+
+
+def daphne_kill():
+    def fault(procs) -> tuple[float, float, dict]:
+        victim = procs[0]
+        t_fault = time.time()
+        victim.popen.send_signal(signal.SIGKILL)
+        victim.popen.wait(timeout=10)
+        return t_fault, t_fault, {"killed_pid": victim.pid, "killed_port": victim.port}
+
+    return fault
+
+
+def http_vote_burst(*, stack, ctl, fleet: Fleet, cfg: Config, log) -> dict:
+    """Phones vote over HTTP at one instant on processes with the default database settings
+    (DATABASE_POOL_SIZE unset)."""
+    procs = stack.start_daphne(cfg.daphne, name="fault-burst", DATABASE_POOL_SIZE=None)
+    out: dict = {"database_pool_size": "product default (unset)", "bursts": []}
+    try:
+        bases = [f"http://127.0.0.1:{p.port}" for p in procs]
+        for phones in cfg.burst:
+            data = ctl.call(
+                "setup", name=f"burst-{phones}-{int(time.time())}", moderation="pre", approved=1
+            )
+            _warm(bases, data["session_id"])
+            tokens = ctl.call("participants", event_id=data["event_id"], count=phones)["tokens"]
+            [question_id] = data["approved"]
+            start_at = time.time() + 2.0
+            log(f"http_vote_burst: {phones} phones vote at once")
+            replies = fleet.call(
+                "vote_burst",
+                [
+                    {
+                        "tokens": tokens[i :: len(fleet.conns)],
+                        "bases": bases,
+                        "question_id": question_id,
+                        "start_at": start_at,
+                        "timeout": 60.0,
+                    }
+                    for i in range(len(fleet.conns))
+                ],
+                150,
+            )
+            rows = [row for r in replies for row in r["rows"]]
+            counts = _stable_counts(ctl, data["session_id"], [question_id], 20.0)
+            counted = counts["vote_count"].get(str(question_id), 0)
+            statuses = _merge_counts([{str(r["status"]): 1} for r in rows])
+            errors = [r for r in rows if r["status"] not in (200, 201)]
+            burst = {
+                "phones": phones,
+                "counted": counted,
+                "vote_rows": counts["vote_rows"].get(str(question_id), 0),
+                "statuses": statuses,
+                "answered_ok": sum(1 for r in rows if r["status"] in (200, 201)),
+                "errors_as_json": sum(1 for r in errors if r["json"]),
+                "errors_with_retry_after": sum(1 for r in errors if r["retry_after"]),
+                "took_ms": summary_ms([r["took"] for r in rows]),
+                "last_answer_after_s": round(max(r["took"] for r in rows), 2) if rows else None,
+            }
+            log(f"http_vote_burst {phones}: counted {counted}, statuses {statuses}")
+            out["bursts"].append(burst)
+    finally:
+        stack.stop(procs)
+    return out
+
+
+def run(args, *, stack, ctl, deadline: float, log, cfg: Config) -> dict:
+    """Every fault scenario in turn, each skipped once the time budget is spent."""
+    from bench.faultclient import worker_main
+
+    wanted = [s for s in SCENARIOS if s in args.fault_scenarios.split(",")]
+    fleet = Fleet(args.workers, target=worker_main)
+    out: dict = {"config": cfg.__dict__ | {"burst": list(cfg.burst)}}
+    try:
+        for name in wanted:
+            if time.monotonic() > deadline:
+                out[name] = {"skipped": "time budget spent"}
+                log(f"{name}: skipped, time budget spent")
+                continue
+            if name in ("redis_restart", "pubsub_kill") and stack.redis_pid is None:
+                # A Redis given with --redis-url may be someone else's: never stop it or kill
+                # its connections.
+                out[name] = {"skipped": "needs the bench's own redis-server (no --redis-url)"}
+                log(f"{name}: skipped, {out[name]['skipped']}")
+                continue
+            try:
+                if name == "http_vote_burst":
+                    out[name] = http_vote_burst(stack=stack, ctl=ctl, fleet=fleet, cfg=cfg, log=log)
+                    continue
+                fault = {
+                    "redis_restart": lambda: redis_restart(stack, cfg),
+                    "pubsub_kill": lambda: pubsub_kill(stack),
+                    "daphne_kill": daphne_kill,
+                }[name]()
+                out[name] = recovery(
+                    name, fault, stack=stack, ctl=ctl, fleet=fleet, cfg=cfg, log=log
+                )
+            except Exception as exc:
+                out[name] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+                log(f"{name} failed: {out[name]['error']}")
+                if stack.redis_pid is not None and not _redis_up(stack):
+                    stack.restart_redis()  # the next scenario needs a Redis
+    finally:
+        fleet.close()
+    return out
+
+
+def _redis_up(stack) -> bool:
+    from bench.stack import redis_answers
+
+    return redis_answers(stack.redis_url)
