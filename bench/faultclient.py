@@ -5,8 +5,8 @@ A `Follower` keeps one stream's state as the reference reducer of docs/protocol.
 reconnects by itself: after any close but 4401/4403/4404, with the same jittered backoff
 (1, 2, 4, 8, 16 s x random(0.5, 1), reset once a socket opens), resuming with ?epoch=&seq= of
 the last frame it applied. It pings on open and every 15 s and takes a missing pong (10 s) for
-a dead socket; on a seq gap or an epoch change it sends `resync` and ignores frames until the
-snapshot. A connection refused goes to the next process at once, as a load balancer in front
+a dead socket, given up at once; on a seq gap or an epoch change it sends `resync` and
+ignores frames until the snapshot. A connection refused goes to the next process at once, as a load balancer in front
 would (nginx's proxy_next_upstream); only when every process refused does it back off.
 
 Its state is reduced to a digest: an XOR of crc32s, one per question (id, status, version,
@@ -271,10 +271,16 @@ class Follower:
         conn.timers.append(self.loop.call_later(PING_S, self._ping, conn))
 
     def _pong_missing(self, conn: _Conn) -> None:
+        """As livesocket.js since 5ec392e: give the socket up at once (a close handshake with
+        a server that stopped answering could wait as long again) and reconnect."""
         if conn is not self.conn:
             return
         self.stats["pong_timeouts"] += 1
-        conn.close(4000)
+        self.close_codes["gave up: no pong"] += 1
+        self.conn = None
+        conn.cancel_timers()
+        conn.close(4000)  # aborted CLOSE_GRACE_S later if unanswered; its loss is ignored
+        self._schedule_reconnect()
 
     def on_lost(self, conn: _Conn) -> None:
         if conn is not self.conn:
