@@ -1,0 +1,45 @@
+"""One Daphne process SIGKILLed under load: its clients reconnect to the other process with
+their position and resume by replay (the history is in Redis), no snapshot needed."""
+
+import asyncio
+import time
+
+import pytest
+
+from tests.faults.harness import Fleet, Moderators, add_audience, settle
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+RECOVERY_BOUND = 25.0
+
+
+async def test_sigkill_of_one_process_its_clients_resume_on_the_other(fault_stack, venue):
+    stack = fault_stack()
+    victim, survivor = stack.servers
+    fleet = Fleet()
+    add_audience(fleet, venue, stack.ws_urls)
+    moderators = Moderators(stack.http_urls, venue)
+    try:
+        await fleet.start()
+        await fleet.wait_ready(30)
+        moderators.start()
+        await asyncio.sleep(2)
+        moved = [c for c in fleet.clients if c.server == victim.ws_url]
+        snapshots_before = {c.name: c.snapshots for c in moved}
+        victim.kill()
+        killed_at = time.monotonic()
+        moderators.http_urls = stack.http_urls  # the load balancer takes it out
+        await asyncio.sleep(4)
+        await moderators.stop()
+        result = await settle(fleet, stack, since=killed_at, timeout=RECOVERY_BOUND)
+    finally:
+        await moderators.stop()
+        await fleet.stop()
+
+    print(f"\nSIGKILL: {len(moved)} clients moved, all in sync after {result.seconds:.1f}s")
+    assert len(moved) >= 40
+    assert {c.server for c in moved} == {survivor.ws_url}
+    by_snapshot = [c.describe() for c in moved if c.snapshots != snapshots_before[c.name]]
+    assert by_snapshot == [], f"{len(by_snapshot)} resumed with a snapshot, not a replay"
+    assert moderators.succeeded >= 10, moderators.results
+    assert fleet.silent() == [], fleet.silent()[0].describe()
