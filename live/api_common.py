@@ -17,6 +17,8 @@ from functools import cache
 import redis
 from django.conf import settings
 from django.core.cache import cache as django_cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError
@@ -195,37 +197,106 @@ def forwarded_client(remote: str, forwarded: str) -> str:
 # ---- throttles ---------------------------------------------------------------------------------
 
 
+PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
 def throttle_rate(scope: str) -> tuple[int, int]:
-    """REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope] ("60/min") as (60, 60 seconds)."""
+    """REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope] as (number, seconds): "60/min" is
+    (60, 60); a period may have a multiple, "2500/10min" is (2500, 600)."""
     number, period = api_settings.DEFAULT_THROTTLE_RATES[scope].split("/")
-    return int(number), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+    multiple = period.rstrip("abcdefghijklmnopqrstuvwxyz")
+    return int(number), int(multiple or 1) * PERIOD_SECONDS[period[len(multiple)]]
 
 
 def count_request(scope: str, ident: str) -> tuple[bool, float]:
-    """One request of `ident` against the rate of `scope`: (allowed, seconds to wait).
+    """One request of `ident` against the rate of `scope`: (allowed, seconds to wait)."""
+    return count_requests([(scope, ident)])[0]
 
-    A counter in the Django cache (Redis in production) for a window that opens with the
-    caller's first request and lasts the rate's period. DRF's SimpleRateThrottle keeps a list
-    of every request time per caller and rewrites it on each request: thousands of entries for
-    a hall behind one NAT address, and lost updates under concurrency. Here one atomic `incr`
-    counts. The rate is read from settings REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope] on
-    every request."""
-    limit, seconds = throttle_rate(scope)
-    key = f"throttle:{scope}:{ident}"
+
+def count_requests(hits: list[tuple[str, str]]) -> list[tuple[bool, float]]:
+    """Each hit (scope, ident) counted against the rate of its scope, in order: for each,
+    (allowed, seconds to wait). The one accounting both doors use: the HTTP throttles count
+    one request at a time, the socket's rounds (qa/consumers.py) all their hits at once.
+
+    A counter in the Django cache (Redis in production, shared by every process) for a
+    window that opens with the caller's first request and lasts the rate's period. DRF's
+    SimpleRateThrottle keeps a list of every request time per caller and rewrites it on each
+    request: thousands of entries for a hall behind one NAT address, and lost updates under
+    concurrency. Here an atomic increment counts, by the number of hits per key, and with
+    Redis every key of the call goes in one pipeline: one round trip for a whole round of
+    votes. Rates are read from settings REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] each time.
+    Redis errors propagate (the caller answers 503: nothing is counted, nothing is done)."""
+    windows: dict[str, tuple[int, int]] = {}  # key -> (limit, seconds)
+    wanted: dict[str, int] = {}  # key -> hits in this call
+    for scope, ident in hits:
+        key = f"throttle:{scope}:{ident or 'unknown'}"
+        windows[key] = throttle_rate(scope)
+        wanted[key] = wanted.get(key, 0) + 1
+    backend = caches["default"]  # `cache` is a proxy: the backend says whether it is Redis
+    if isinstance(backend, RedisCache):
+        counted = _count_in_redis(backend, windows, wanted)
+    else:
+        counted = {key: _count_in_cache(key, windows[key][1], n) for key, n in wanted.items()}
+    seen: dict[str, int] = {}
+    verdicts = []
+    for scope, ident in hits:
+        key = f"throttle:{scope}:{ident or 'unknown'}"
+        total, wait = counted[key]
+        seen[key] = seen.get(key, 0) + 1
+        position = total - wanted[key] + seen[key]  # this hit's number in the window
+        verdicts.append((True, 0.0) if position <= windows[key][0] else (False, wait))
+    return verdicts
+
+
+def _count_in_redis(backend: RedisCache, windows: dict, wanted: dict) -> dict:
+    """Per key: open the window if it is not (SET NX EX), add the hits (INCRBY), read what
+    is left of it (TTL); all keys in one pipeline. Values are plain integers, as Django's
+    RedisCache stores them, so cache.get reads them too."""
+    client = backend._cache.get_client(write=True)
+    real_keys = {key: backend.make_and_validate_key(key) for key in wanted}
+    pipe = client.pipeline(transaction=False)
+    for key, n in wanted.items():
+        pipe.set(real_keys[key], 0, ex=windows[key][1], nx=True)
+        pipe.incrby(real_keys[key], n)
+        pipe.ttl(real_keys[key])
+    replies = pipe.execute()
+    counted = {}
+    for i, key in enumerate(wanted):
+        total, ttl = replies[3 * i + 1], replies[3 * i + 2]
+        if ttl < 0:  # the window expired between SET and INCRBY: this count opens the next
+            client.expire(real_keys[key], windows[key][1])
+            ttl = windows[key][1]
+        counted[key] = (total, float(max(1, ttl)))
+    return counted
+
+
+def _count_in_cache(key: str, seconds: int, n: int) -> tuple[int, float]:
+    """The same with the Django cache API alone (one process: the local memory cache)."""
     now = time.time()
-    if django_cache.add(key, 1, timeout=seconds):
+    if django_cache.add(key, 0, timeout=seconds):
         django_cache.set(f"{key}:start", now, timeout=seconds)
-        return limit >= 1, 0.0
     try:
-        count = django_cache.incr(key)
+        total = django_cache.incr(key, n)
     except ValueError:  # the window closed between add and incr
-        django_cache.add(key, 1, timeout=seconds)
+        django_cache.add(key, n, timeout=seconds)
         django_cache.set(f"{key}:start", now, timeout=seconds)
-        count = 1
-    if count <= limit:
-        return True, 0.0
+        total = n
     start = django_cache.get(f"{key}:start", now)
-    return False, max(1.0, start + seconds - now)
+    return total, max(1.0, start + seconds - now)
+
+
+# A hall of 2,000 phones behind one venue NAT address joins in the same minute; a script on
+# one address must not mint the whole hourly quota in seconds. So three windows, checked
+# together: a burst (default 2,500 per 10 minutes: one hall and its re-joins), the hour
+# (3,000) and the day (10,000). A script gets 2,500 at once, then waits ten minutes.
+JOIN_SCOPES = ("ip_join_burst", "ip_join", "ip_join_day")
+
+
+def join_allowed(ip: str) -> tuple[bool, float]:
+    """A new identity from `ip`, counted in every join window (both doors use this)."""
+    verdicts = count_requests([(scope, ip) for scope in JOIN_SCOPES])
+    refused = [wait for allowed, wait in verdicts if not allowed]
+    return (False, max(refused)) if refused else (True, 0.0)
 
 
 class IPThrottle(BaseThrottle):
@@ -241,12 +312,15 @@ class IPThrottle(BaseThrottle):
         return self._wait
 
 
-class IPJoinThrottle(IPThrottle):
-    scope = "ip_join"
+class IPJoinThrottle(BaseThrottle):
+    """Every join window (JOIN_SCOPES) in one count, as the socket's join counts them."""
 
+    def allow_request(self, request: Request, view) -> bool:
+        allowed, self._wait = join_allowed(client_ip(request) or "unknown")
+        return allowed
 
-class IPJoinDayThrottle(IPThrottle):
-    scope = "ip_join_day"
+    def wait(self) -> float:
+        return self._wait
 
 
 class IPAuthThrottle(IPThrottle):

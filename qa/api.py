@@ -17,7 +17,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from live.api_common import (
-    IPJoinDayThrottle,
     IPJoinThrottle,
     ModeratorCandidate,
     ensure_moderator,
@@ -134,7 +133,7 @@ class JoinView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [IPJoinThrottle, IPJoinDayThrottle]
+    throttle_classes = [IPJoinThrottle]
 
     @extend_schema(
         operation_id="event_join",

@@ -18,7 +18,14 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from live.api_common import count_request, error_fields, scope_client_ip, throttle_rate
+from live.api_common import (
+    UNAVAILABLE_ERRORS,
+    ServiceUnavailable,
+    count_requests,
+    error_fields,
+    join_allowed,
+    scope_client_ip,
+)
 from live.consumers import SessionStreamConsumer
 from live.errors import DomainError
 from live.models import Event, Session
@@ -33,12 +40,11 @@ from qa.serializers import JoinSerializer, QuestionSubmitSerializer
 
 REF_MAX_LENGTH = 64
 
-# The socket's database work of this process, in rounds (live/realtime/batch.py): votes of
-# every socket in one transaction; joins and questions one after the other in one thread hop.
-vote_commits: GroupCommit[services.VoteChange, int | DomainError] = GroupCommit(
-    services.votes_apply
-)
-database_calls: GroupCommit = GroupCommit(run_each)
+# `identify` answers from the database: a few per socket are enough (connect, join, a page
+# reload's worth), a flood is refused. Per socket, in memory: it costs the hot path nothing and
+# gives nothing back to the vote budget, which is the participant's, shared (below).
+IDENTIFY_BURST = 5
+IDENTIFY_PER_SECOND = 1 / 6
 
 
 class Throttled(DomainError):
@@ -51,36 +57,70 @@ class Throttled(DomainError):
         )
 
 
-def _count(scope: str, ident: str, code: str) -> None:
-    allowed, wait = count_request(scope, ident or "unknown")
-    if not allowed:
-        raise Throttled(code, wait)
-
-
-def vote_rate() -> tuple[int, float]:
-    """The HTTP API's participant vote rate ("60/min") as (burst, tokens per second)."""
-    count, seconds = throttle_rate("participant_vote")
-    return count, count / seconds
+def _count(hits: list[tuple[str, str]], code: str) -> None:
+    """Count `hits` (scope, ident) as the HTTP throttles do; Throttled if one is over."""
+    refused = [wait for allowed, wait in count_requests(hits) if not allowed]
+    if refused:
+        raise Throttled(code, max(refused))
 
 
 # ---- the database work (run in Django's database thread, through database_calls) ----------
 
 
 def _join(event_id: int, display_name: str, ip: str) -> tuple[Participant, str]:
-    _count("ip_join", ip, "join.throttled")
-    _count("ip_join_day", ip, "join.throttled")
+    allowed, wait = join_allowed(ip)
+    if not allowed:
+        raise Throttled("join.throttled", wait)
     return services.participant_join(event=Event(pk=event_id), display_name=display_name)
 
 
 def _ask(session_id: int, participant: Participant, ip: str, fields: dict) -> tuple[dict, bool]:
+    hits = [("ip_question", ip)]
     if not is_question_retry(participant.pk, fields.get("client_id")):
-        _count("participant_question", str(participant.pk), "question.throttled")
-    _count("ip_question", ip, "question.throttled")
+        hits.append(("participant_question", str(participant.pk)))
+    _count(hits, "question.throttled")
     session = Session.objects.filter(pk=session_id).first()
     if session is None:
         raise DomainError(_("No such session."), code="session.not_found", status=404)
     question, created = services.question_submit(session=session, participant=participant, **fields)
     return question_own(question), created
+
+
+def _votes_round(items: list[tuple[str, services.VoteChange]]) -> list[int | DomainError]:
+    """One round of socket votes (ip, change): the throttles the HTTP vote applies, the
+    phone's (`participant_vote`, per participant: every socket of a phone, every `identify`,
+    and its HTTP votes share it) and the address's (`ip_vote`), counted for the whole round
+    in one call (one Redis round trip), then the votes that passed applied in one transaction.
+    A vote over a limit answers `vote.throttled`; the others of the round still count."""
+    verdicts = count_requests(
+        [
+            hit
+            for ip, change in items
+            for hit in (("participant_vote", str(change.participant_id)), ("ip_vote", ip))
+        ]
+    )
+    results: list[int | DomainError | None] = [None] * len(items)
+    passed: list[int] = []
+    for i in range(len(items)):
+        refused = [wait for allowed, wait in verdicts[2 * i : 2 * i + 2] if not allowed]
+        if refused:
+            results[i] = Throttled("vote.throttled", max(refused))
+        else:
+            passed.append(i)
+    if passed:
+        applied = services.votes_apply([items[i][1] for i in passed])
+        for i, result in zip(passed, applied, strict=True):
+            results[i] = result
+    return results
+
+
+# The socket's database work of this process, in rounds (live/realtime/batch.py): votes of
+# every socket in one transaction, their throttles in one Redis round trip; joins and
+# questions one after the other in one thread hop.
+vote_commits: GroupCommit[tuple[str, services.VoteChange], int | DomainError] = GroupCommit(
+    _votes_round
+)
+database_calls: GroupCommit = GroupCommit(run_each)
 
 
 @database_sync_to_async
@@ -97,16 +137,34 @@ class AudienceStreamConsumer(SessionStreamConsumer):
     # ---- who this phone is -----------------------------------------------------------
 
     async def command_identify(self, message: dict) -> None:
-        token = message.get("token")
         self._set_language(message)
+        context = await self._context(message)
+        if context is None:
+            return
+        if not self._identify_allowed():
+            await self._error(
+                "identify.throttled", _("Too many identify frames; wait a moment."), **context
+            )
+            return
+        token = message.get("token")
         participant = await _participant(token) if isinstance(token, str) else None
         if participant is None or participant.event_id != self.event_id:
             await self._error(
-                "identify.invalid", _("This phone's identity is unknown; join the event again.")
+                "identify.invalid",
+                _("This phone's identity is unknown; join the event again."),
+                **context,
             )
             return
         self._become(participant)
-        await self.send_local(envelope.IDENTIFIED, {"participant": participant.pk})
+        await self.send_local(envelope.IDENTIFIED, {**context, "participant": participant.pk})
+
+    def _identify_allowed(self) -> bool:
+        """A token bucket per socket (IDENTIFY_BURST, refilled at IDENTIFY_PER_SECOND)."""
+        now = time.monotonic()
+        tokens, since = getattr(self, "_identify_bucket", (IDENTIFY_BURST, now))
+        tokens = min(IDENTIFY_BURST, tokens + (now - since) * IDENTIFY_PER_SECOND)
+        self._identify_bucket = (tokens - 1, now) if tokens >= 1 else (tokens, now)
+        return tokens >= 1
 
     async def command_join(self, message: dict) -> None:
         """A new anonymous identity in this session's event; this socket then speaks for it."""
@@ -135,8 +193,6 @@ class AudienceStreamConsumer(SessionStreamConsumer):
 
     def _become(self, participant: Participant) -> None:
         self.participant = participant
-        burst, _per_second = vote_rate()
-        self._tokens, self._refilled = float(burst), time.monotonic()
 
     # ---- questions ---------------------------------------------------------------------
 
@@ -194,35 +250,19 @@ class AudienceStreamConsumer(SessionStreamConsumer):
                 "vote.unidentified", _("Send identify with this phone's token first."), **context
             )
             return
-        if not self._take_token():
-            await self._error(
-                "vote.throttled", _("Too many votes at once; try again in a moment."), **context
-            )
-            return
         change = services.VoteChange(
             self.participant.pk, self.participant.event_id, question_id, voted
         )
-        # Not awaited here: the socket keeps reading while the round commits; rounds keep
-        # the order in which this socket sent its votes.
+        # Not awaited here: the socket keeps reading while the round counts and commits
+        # (_votes_round); rounds keep the order in which this socket sent its votes.
         self._spawn(
             self._answer(
-                vote_commits.submit(change),
+                vote_commits.submit((scope_client_ip(self.scope), change)),
                 context,
                 envelope.VOTE_DONE,
                 lambda votes: {"voted": voted, "votes": votes},
             )
         )
-
-    def _take_token(self) -> bool:
-        """A token bucket per socket at the HTTP API's participant vote rate."""
-        burst, per_second = vote_rate()
-        now = time.monotonic()
-        self._tokens = min(burst, self._tokens + (now - self._refilled) * per_second)
-        self._refilled = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
 
     # ---- answers ---------------------------------------------------------------------------
 
@@ -266,7 +306,11 @@ class AudienceStreamConsumer(SessionStreamConsumer):
     async def _refused(self, error: Exception, context: dict) -> None:
         if isinstance(error, DomainError):
             await self._error(error.code, error.message, **context)
-        else:  # the database went away, say; never str(exception) to a phone
+        elif isinstance(error, UNAVAILABLE_ERRORS):  # Redis or the database out of reach
+            await self._error(
+                ServiceUnavailable.default_code, ServiceUnavailable.default_detail, **context
+            )
+        else:  # a bug; never str(exception) to a phone
             await self._error("command.failed", _("This was not saved; send it again."), **context)
 
     async def _error(self, code: str, message, **context) -> None:

@@ -9,6 +9,8 @@ from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
 
+CLIENT_ADDRESS = "127.0.0.1"
+
 
 class StreamClient:
     """A Channels communicator that parses frames and checks their seq as it goes."""
@@ -16,6 +18,8 @@ class StreamClient:
     def __init__(self, path: str, headers: list[tuple[bytes, bytes]] | None = None):
         self.path = path
         self.communicator = WebsocketCommunicator(application, path, headers=headers or [])
+        # Daphne gives every socket its peer address; Django's test client uses this one.
+        self.communicator.scope["client"] = [CLIENT_ADDRESS, 50000]
         self.frames: list[dict] = []
         self.epoch: str | None = None
         self.seq: int | None = None

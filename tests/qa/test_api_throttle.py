@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.test import override_settings
 
-from live.api_common import count_request
+from live.api_common import count_request, count_requests, join_allowed, throttle_rate
 from qa.models import Participant, Question
 from tests import factories
 from tests.api_clients import anonymous, as_participant
@@ -201,3 +201,64 @@ def test_throttle_with_redis_cache_is_atomic_across_threads(session):
     assert len(results) == 50
     assert [r.status_code for r in responses] == [201, 201, 429]
     assert stored == 3
+
+
+# ---- one accounting for both doors; joins spread --------------------------------------------------
+
+
+def test_ip_join_burst_admits_a_hall_and_spreads_the_rest_of_the_hour():
+    """2,000 phones behind one NAT join at once; a script gets 2,500 at once, then waits ten
+    minutes for the rest of its hourly 3,000 (it took them all in 17 s before)."""
+    allowed = [join_allowed("203.0.113.60") for _ in range(3000)]
+
+    assert all(ok for ok, _wait in allowed[:2000])
+    assert sum(ok for ok, _wait in allowed) == 2500
+    assert 590 <= allowed[-1][1] <= 600
+
+
+def test_join_over_http_past_the_burst_is_429_with_retry_after_of_the_window(session):
+    url = f"/api/v1/events/{session.event.slug}/join/"
+    with rates(ip_join_burst="2/10min"):
+        responses = [anonymous().post(url) for _ in range(3)]
+
+    assert [r.status_code for r in responses] == [201, 201, 429]
+    assert 590 <= int(responses[-1]["Retry-After"]) <= 600
+
+
+def test_throttle_rate_reads_a_period_with_a_multiple():
+    with rates(ip_join_burst="2500/10min", ip_vote="5/2h"):
+        assert throttle_rate("ip_join_burst") == (2500, 600)
+        assert throttle_rate("ip_vote") == (5, 7200)
+    assert throttle_rate("participant_vote") == (60, 60)
+
+
+def test_count_requests_in_one_redis_round_counts_each_hit_in_order(session):
+    """The socket's vote rounds count all their hits in one pipeline: per key, the first
+    `limit` hits pass, the rest wait for the window (its TTL in Redis)."""
+    redis_cache = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": f"test-throttle-{uuid.uuid4().hex}",
+        }
+    }
+    with override_settings(CACHES=redis_cache), rates(participant_vote="3/min", ip_vote="4/min"):
+        first = count_requests(
+            [("participant_vote", "1"), ("ip_vote", "198.51.100.3")] * 2
+            + [("participant_vote", "2"), ("ip_vote", "198.51.100.3")]
+        )
+        second = count_requests([("participant_vote", "1")] * 2 + [("ip_vote", "198.51.100.3")])
+        stored = caches["default"].get("throttle:participant_vote:1")
+        # One pipeline of SET NX EX, INCRBY and TTL: no window-start key as the generic path.
+        assert caches["default"].get("throttle:participant_vote:1:start") is None
+        keys = [
+            f"throttle:{k}"
+            for k in ("participant_vote:1", "participant_vote:2", "ip_vote:198.51.100.3")
+        ]
+        caches["default"].delete_many(keys)
+        disconnect_redis_cache()
+
+    assert [ok for ok, _ in first] == [True] * 6
+    assert [ok for ok, _ in second] == [True, False, True]  # the phone's 4th, the address's 4th
+    assert all(55 <= wait <= 60 for ok, wait in second if not ok)
+    assert stored == 4

@@ -7,10 +7,12 @@ import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.test import override_settings
+from rest_framework.test import APIClient
 
 from qa import consumers, services
 from qa.models import Participant, Question, Vote
 from tests import factories
+from tests.realtime import CLIENT_ADDRESS as SOCKET_ADDRESS
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("realtime_keys")]
 
@@ -26,6 +28,24 @@ def hall_with_question(status="approved", **kw):
 @database_sync_to_async
 def new_participant(event):
     return factories.participant(event)
+
+
+def rates(**changed):
+    return override_settings(
+        REST_FRAMEWORK={
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                **changed,
+            },
+        }
+    )
+
+
+def http_vote(question, token):
+    client = APIClient(REMOTE_ADDR=SOCKET_ADDRESS)
+    client.credentials(HTTP_X_PARTICIPANT_TOKEN=token)
+    return client.post(f"/api/v1/questions/{question.pk}/vote/")
 
 
 @database_sync_to_async
@@ -297,3 +317,74 @@ async def test_a_vote_of_a_participant_gone_meanwhile_is_refused_and_the_others_
     assert await tally(question.pk) == (1, 1)
     await client.send({"type": "ping"})
     assert (await client.receive_type("pong"))["type"] == "pong"
+
+
+# ---- one throttle for both doors ---------------------------------------------------------------
+
+
+async def test_a_phone_over_several_sockets_and_reidentifying_gets_the_documented_burst(
+    stream_client,
+):
+    """60 votes a minute per phone (THROTTLE_PARTICIPANT_VOTE), however many sockets it opens
+    and however often it identifies again."""
+    session, question, _, token = await hall_with_question()
+    clients = [await identified(stream_client, session, token) for _ in range(3)]
+
+    for round in range(2):
+        for client in clients:
+            await client.send({"type": "identify", "token": token, "ref": f"again-{round}"})
+            for i in range(20):
+                await client.send({"type": "vote", "question": question.pk, "ref": f"{round}-{i}"})
+    answers = [
+        await client.receive_type(("vote.done", "error"), timeout=5)
+        for client in clients
+        for _ in range(40)
+    ]
+
+    kinds = [a["data"]["code"] if a["type"] == "error" else a["type"] for a in answers]
+    assert kinds.count("vote.done") == 60
+    assert kinds.count("vote.throttled") == 60
+
+
+async def test_socket_votes_count_against_the_ip_vote_limit_with_http_votes(stream_client):
+    session, question, _, token = await hall_with_question()
+    _, other_token = await new_participant(session.event)
+    with rates(ip_vote="5/min"):
+        phones = [await identified(stream_client, session, t) for t in (token, other_token)]
+        for phone in phones:
+            for i in range(3):
+                await phone.send({"type": "vote", "question": question.pk, "ref": str(i)})
+        answers = [await p.receive_type(("vote.done", "error")) for p in phones for _ in range(3)]
+        over_http = await database_sync_to_async(http_vote)(question, token)
+
+    assert [a["type"] for a in answers].count("vote.done") == 5
+    assert {a["data"]["code"] for a in answers if a["type"] == "error"} == {"vote.throttled"}
+    assert over_http.status_code == 429  # the same address's counter, whichever door
+
+
+async def test_identify_flood_on_one_socket_is_limited(stream_client):
+    session, _, participant, token = await hall_with_question()
+    client = await stream_client(f"/ws/sessions/{session.pk}/")
+
+    for i in range(30):
+        await client.send({"type": "identify", "token": token, "ref": f"i{i}"})
+    answers = [await client.receive_type(("identified", "error")) for _ in range(30)]
+
+    assert answers[0]["data"] == {"ref": "i0", "participant": participant.pk}
+    assert [a["type"] for a in answers].count("identified") == consumers.IDENTIFY_BURST
+    refused = [a["data"] for a in answers if a["type"] == "error"]
+    assert {r["code"] for r in refused} == {"identify.throttled"}
+    assert refused[-1]["ref"] == "i29"
+
+
+async def test_identified_and_its_errors_echo_the_ref(stream_client):
+    session, _, participant, token = await hall_with_question()
+    client = await stream_client(f"/ws/sessions/{session.pk}/")
+
+    await client.send({"type": "identify", "token": "nobody", "ref": "bad"})
+    refused = await client.receive_type("error")
+    await client.send({"type": "identify", "token": token, "ref": "good"})
+    answer = await client.receive_type("identified")
+
+    assert (refused["data"]["code"], refused["data"]["ref"]) == ("identify.invalid", "bad")
+    assert answer["data"] == {"ref": "good", "participant": participant.pk}
