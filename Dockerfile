@@ -17,7 +17,8 @@ RUN apt-get update \
     && mkdir -p /srv/static && chown app /srv/static
 
 COPY . /app
-RUN pip install . \
+# constraints.txt: the versions the suite passed with (`make constraints` refreshes it).
+RUN pip install -c constraints.txt . \
     && if [ -d locale ]; then DJANGO_DEBUG=1 python manage.py compilemessages -v 0; fi \
     && rm -rf build *.egg-info
 

@@ -45,6 +45,8 @@ def server_env(**extra: str) -> dict[str, str]:
 
 
 class DaphneServer:
+    application = "config.asgi:application"
+
     def __init__(self, port: int | None = None, **env: str):
         self.port = port or free_port()
         self.env = env
@@ -70,7 +72,7 @@ class DaphneServer:
                 "127.0.0.1",
                 "-p",
                 str(self.port),
-                "config.asgi:application",
+                self.application,
             ],
             cwd=ROOT,
             env=server_env(**self.env),

@@ -162,7 +162,9 @@ def test_dockerfile_builds_the_app_with_daphne():
     lines = (ROOT / "Dockerfile").read_text().splitlines()
 
     assert lines[2] == "FROM python:3.11-slim"
-    assert "RUN pip install . \\" in lines
+    # The image installs the versions the suite passed with, as `make run` and `make test` do.
+    assert "RUN pip install -c constraints.txt . \\" in lines
+    assert (ROOT / "constraints.txt").is_file()
     assert "RUN DJANGO_DEBUG=1 python manage.py collectstatic --noinput -v 0" in lines
     assert lines[-1] == 'CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]'
 
