@@ -8,8 +8,8 @@ from channels.db import database_sync_to_async
 
 from live.realtime import hub as hub_module
 from live.realtime import streams
-from live.realtime.redis_backend import RedisBackend, SubscribeTimeout
 from live.realtime.hub import Hub
+from live.realtime.redis_backend import RedisBackend, SubscribeTimeout
 from tests import factories
 
 # Bounds every wait, so a wedged subscriber fails the test instead of hanging it.
