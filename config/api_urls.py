@@ -1,37 +1,53 @@
 """/api/v1/: the paths clients outside this repository rely on (docs/api.md)."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from live import api as live_api
 from qa import api as qa_api
+
+
+class IdConverter:
+    """A database id: up to 18 digits, within PostgreSQL's bigint and SQLite's integer, so a
+    longer number is an unknown path (404 not_found), not an overflow in the query (a 500)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("auth/token/", live_api.TokenView.as_view(), name="api-token"),
     path("events/<slug:slug>/", live_api.EventView.as_view(), name="api-event"),
     path("events/<slug:slug>/join/", qa_api.JoinView.as_view(), name="api-event-join"),
-    path("sessions/<int:session_id>/", live_api.SessionView.as_view(), name="api-session"),
+    path("sessions/<id:session_id>/", live_api.SessionView.as_view(), name="api-session"),
     path(
-        "sessions/<int:session_id>/questions/",
+        "sessions/<id:session_id>/questions/",
         qa_api.SessionQuestionsView.as_view(),
         name="api-session-questions",
     ),
     path(
-        "sessions/<int:session_id>/questions/bulk/",
+        "sessions/<id:session_id>/questions/bulk/",
         qa_api.BulkView.as_view(),
         name="api-session-questions-bulk",
     ),
     path(
-        "sessions/<int:session_id>/export/", qa_api.ExportView.as_view(), name="api-session-export"
+        "sessions/<id:session_id>/export/", qa_api.ExportView.as_view(), name="api-session-export"
     ),
-    path("sessions/<int:session_id>/audit/", qa_api.AuditView.as_view(), name="api-session-audit"),
-    path("questions/<int:question_id>/", qa_api.QuestionView.as_view(), name="api-question"),
-    path("questions/<int:question_id>/vote/", qa_api.VoteView.as_view(), name="api-question-vote"),
+    path("sessions/<id:session_id>/audit/", qa_api.AuditView.as_view(), name="api-session-audit"),
+    path("questions/<id:question_id>/", qa_api.QuestionView.as_view(), name="api-question"),
+    path("questions/<id:question_id>/vote/", qa_api.VoteView.as_view(), name="api-question-vote"),
     path(
-        "questions/<int:question_id>/merge/", qa_api.MergeView.as_view(), name="api-question-merge"
+        "questions/<id:question_id>/merge/", qa_api.MergeView.as_view(), name="api-question-merge"
     ),
     *[
         path(
-            f"questions/<int:question_id>/{action}/",
+            f"questions/<id:question_id>/{action}/",
             qa_api.action_view(action).as_view(),
             name=f"api-question-{action}",
         )

@@ -432,3 +432,13 @@ def test_session_cookie_moderator_write_needs_csrf():
     accepted = client.patch(url, {"qa_open": False}, format="json", HTTP_X_CSRFTOKEN="k" * 32)
     assert accepted.status_code == 200
     assert accepted.json()["qa_open"] is False
+
+
+def test_an_id_past_the_database_integer_range_is_404_json_not_a_crash():
+    for url in (
+        "/api/v1/questions/63951614245685982174028767428608/vote/",
+        "/api/v1/sessions/99999999999999999999/",
+    ):
+        response = anonymous().post(url) if url.endswith("vote/") else anonymous().get(url)
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
