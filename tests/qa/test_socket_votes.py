@@ -336,7 +336,7 @@ async def test_a_phone_over_several_sockets_and_reidentifying_gets_the_documente
             for i in range(20):
                 await client.send({"type": "vote", "question": question.pk, "ref": f"{round}-{i}"})
     answers = [
-        await client.receive_type(("vote.done", "error"), timeout=5)
+        await client.receive_type(("vote.done", "error"), timeout=10)
         for client in clients
         for _ in range(40)
     ]
@@ -354,7 +354,11 @@ async def test_socket_votes_count_against_the_ip_vote_limit_with_http_votes(stre
         for phone in phones:
             for i in range(3):
                 await phone.send({"type": "vote", "question": question.pk, "ref": str(i)})
-        answers = [await p.receive_type(("vote.done", "error")) for p in phones for _ in range(3)]
+        answers = [
+            await p.receive_type(("vote.done", "error"), timeout=10)
+            for p in phones
+            for _ in range(3)
+        ]
         over_http = await database_sync_to_async(http_vote)(question, token)
 
     assert [a["type"] for a in answers].count("vote.done") == 5
@@ -368,7 +372,7 @@ async def test_identify_flood_on_one_socket_is_limited(stream_client):
 
     for i in range(30):
         await client.send({"type": "identify", "token": token, "ref": f"i{i}"})
-    answers = [await client.receive_type(("identified", "error")) for _ in range(30)]
+    answers = [await client.receive_type(("identified", "error"), timeout=10) for _ in range(30)]
 
     assert answers[0]["data"] == {"ref": "i0", "participant": participant.pk}
     assert [a["type"] for a in answers].count("identified") == consumers.IDENTIFY_BURST
