@@ -687,6 +687,31 @@ def add_audience(
     )
 
 
+@contextlib.asynccontextmanager
+async def audience_at_work(
+    stack: Stack,
+    venue: Venue,
+    *,
+    acting: bool = True,
+    sessions: list[int] | None = None,
+    **counts: int,
+):
+    """(fleet, moderators): a session's screens connected and in sync, moderators acting if
+    `acting`; both stopped on the way out, whatever happened."""
+    fleet = Fleet()
+    add_audience(fleet, venue, stack.ws_urls, **counts)
+    moderators = Moderators(stack.http_urls, venue, sessions=sessions)
+    try:
+        await fleet.start()
+        await fleet.wait_ready(30)
+        if acting:
+            moderators.start()
+        yield fleet, moderators
+    finally:
+        await moderators.stop()
+        await fleet.stop()
+
+
 class Moderators:
     """Moderators at work over the REST API (docs/api.md), alternating between processes:
     approve, pin, edit, answer, session status; and phones voting over HTTP. Failures (Redis

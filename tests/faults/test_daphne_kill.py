@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.faults.harness import Fleet, Moderators, add_audience, settle
+from tests.faults.harness import audience_at_work, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -16,13 +16,7 @@ RECOVERY_BOUND = 25.0
 async def test_sigkill_of_one_process_its_clients_resume_on_the_other(fault_stack, venue):
     stack = fault_stack()
     victim, survivor = stack.servers
-    fleet = Fleet()
-    add_audience(fleet, venue, stack.ws_urls)
-    moderators = Moderators(stack.http_urls, venue)
-    try:
-        await fleet.start()
-        await fleet.wait_ready(30)
-        moderators.start()
+    async with audience_at_work(stack, venue) as (fleet, moderators):
         await asyncio.sleep(2)
         moved = [c for c in fleet.clients if c.server == victim.ws_url]
         snapshots_before = {c.name: c.snapshots for c in moved}
@@ -32,9 +26,6 @@ async def test_sigkill_of_one_process_its_clients_resume_on_the_other(fault_stac
         await asyncio.sleep(4)
         await moderators.stop()
         result = await settle(fleet, stack, since=killed_at, timeout=RECOVERY_BOUND)
-    finally:
-        await moderators.stop()
-        await fleet.stop()
 
     print(f"\nSIGKILL: {len(moved)} clients moved, all in sync after {result.seconds:.1f}s")
     assert len(moved) >= 40

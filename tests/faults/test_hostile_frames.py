@@ -15,7 +15,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.faults.harness import Fleet, Moderators, add_audience, settle, ws_options
+from tests.faults.harness import Fleet, Moderators, audience_at_work, settle, ws_options
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -135,10 +135,6 @@ async def test_hostile_frames_leave_presence_and_broadcasts_as_they_were(fault_s
     stack = fault_stack(generous_throttles=False)
     session_id = venue.session_ids[0]
     phones_path = venue.streams(0)[0].path
-    fleet = Fleet()
-    add_audience(fleet, venue, stack.ws_urls, phones=60, displays=10, moderators=6)
-    honest_phones = sum(c.kind == "session" for c in fleet.clients)
-    moderators = Moderators(stack.http_urls, venue)
     gate = asyncio.Semaphore(25)
     kinds = itertools.cycle(KINDS)
 
@@ -147,9 +143,9 @@ async def test_hostile_frames_leave_presence_and_broadcasts_as_they_were(fault_s
             url = stack.ws_urls[i % len(stack.ws_urls)]
             return await hostile_socket(url, phones_path, next(kinds), venue.public[session_id][0])
 
-    try:
-        await fleet.start()
-        await fleet.wait_ready(30)
+    screens = dict(phones=60, displays=10, moderators=6)
+    async with audience_at_work(stack, venue, acting=False, **screens) as (fleet, moderators):
+        honest_phones = screens["phones"]
         await wait_presence(fleet, honest_phones, 20)  # the count is right to begin with
         before = await broadcast_time(moderators, fleet, session_id)
         outcomes = await asyncio.gather(*(one(i) for i in range(HOSTILE_SOCKETS)))
@@ -161,9 +157,6 @@ async def test_hostile_frames_leave_presence_and_broadcasts_as_they_were(fault_s
         presence_back = await wait_presence(fleet, honest_phones + 1, 20)
         after = await broadcast_time(moderators, fleet, session_id)
         result = await settle(fleet, stack, since=gone, timeout=20)
-    finally:
-        await moderators.stop()
-        await fleet.stop()
 
     bad = sorted({(o.kind, str(o.close), tuple(o.errors[:2])) for o, ok in outcomes if not ok})
     print(

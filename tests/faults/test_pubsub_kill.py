@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.faults.harness import Fleet, Moderators, add_audience, settle
+from tests.faults.harness import audience_at_work, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -15,14 +15,8 @@ RECOVERY_BOUND = 25.0
 
 async def test_pubsub_connections_killed_while_moderators_act(fault_stack, venue):
     stack = fault_stack()
-    fleet = Fleet()
-    add_audience(fleet, venue, stack.ws_urls)
-    moderators = Moderators(stack.http_urls, venue)
     killed = []
-    try:
-        await fleet.start()
-        await fleet.wait_ready(30)
-        moderators.start()
+    async with audience_at_work(stack, venue) as (fleet, moderators):
         for _ in range(3):
             await asyncio.sleep(1.5)
             killed.append(stack.redis.kill_pubsub())
@@ -30,9 +24,6 @@ async def test_pubsub_connections_killed_while_moderators_act(fault_stack, venue
         await asyncio.sleep(2)
         await moderators.stop()
         result = await settle(fleet, stack, since=last_kill, timeout=RECOVERY_BOUND)
-    finally:
-        await moderators.stop()
-        await fleet.stop()
 
     print(f"\npub/sub killed {killed}: {len(fleet.clients)} in sync after {result.seconds:.1f}s")
     assert killed[0] >= len(stack.servers), killed  # every process's subscriber, at least

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.faults.harness import Fleet, Moderators, add_audience, settle
+from tests.faults.harness import Fleet, add_audience, audience_at_work, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -26,14 +26,8 @@ def assert_no_silent_sockets(fleet: Fleet, stack) -> None:
 
 async def test_redis_restart_brings_every_client_to_the_new_epoch(fault_stack, venue):
     stack = fault_stack()
-    fleet = Fleet()
-    add_audience(fleet, venue, stack.ws_urls)
-    moderators = Moderators(stack.http_urls, venue)
-    try:
-        await fleet.start()
-        await fleet.wait_ready(30)
+    async with audience_at_work(stack, venue) as (fleet, moderators):
         old_epochs = {c.position[0] for c in fleet.clients}
-        moderators.start()
         await asyncio.sleep(3)
         acted_before = moderators.succeeded
         stack.redis.stop()
@@ -43,9 +37,6 @@ async def test_redis_restart_brings_every_client_to_the_new_epoch(fault_stack, v
         await asyncio.sleep(3)  # moderators keep acting after the restart
         await moderators.stop()
         result = await settle(fleet, stack, since=back, timeout=RECOVERY_BOUND)
-    finally:
-        await moderators.stop()
-        await fleet.stop()
 
     print(f"\nredis restart: {len(fleet.clients)} clients recovered in {result.seconds:.1f}s")
     assert acted_before > 5 and moderators.succeeded > acted_before + 5, moderators.results
@@ -60,17 +51,13 @@ async def test_sockets_opening_new_streams_while_redis_is_down_are_served_after(
     subscription cached): after Redis is back, the new sockets get their snapshot and every
     later message, and the old ones keep receiving."""
     stack = fault_stack()
-    fleet = Fleet()
-    first = add_audience(fleet, venue, stack.ws_urls, 0, phones=50, displays=6, moderators=4)
-    moderators = Moderators(stack.http_urls, venue, sessions=venue.session_ids)
-    try:
-        await fleet.start(first)
-        await fleet.wait_ready(30)
-        moderators.start()
+    counts = dict(phones=50, displays=6, moderators=4)
+    both = venue.session_ids
+    async with audience_at_work(stack, venue, sessions=both, **counts) as (fleet, moderators):
         await asyncio.sleep(2)
         stack.redis.stop()
         # The second hall's session, display and moderation streams: no process follows them.
-        second = add_audience(fleet, venue, stack.ws_urls, 1, phones=40, displays=6, moderators=4)
+        second = add_audience(fleet, venue, stack.ws_urls, 1, **counts)
         await fleet.start(second)
         await asyncio.sleep(3)
         stack.redis.start()
@@ -78,9 +65,6 @@ async def test_sockets_opening_new_streams_while_redis_is_down_are_served_after(
         await asyncio.sleep(4)  # moderators act on both sessions after Redis is back
         await moderators.stop()
         result = await settle(fleet, stack, since=back, timeout=RECOVERY_BOUND)
-    finally:
-        await moderators.stop()
-        await fleet.stop()
 
     print(f"\nnew streams during outage: {len(fleet.clients)} in sync after {result.seconds:.1f}s")
     assert moderators.results[("approve", 200)] > 4, moderators.results
@@ -93,11 +77,7 @@ async def test_failed_recovery_ends_in_a_close_the_client_can_act_on(fault_stack
     refuses to send) or keep answering: none may stay open and silent, and all are back in
     sync after Redis returns."""
     stack = fault_stack()
-    fleet = Fleet()
-    add_audience(fleet, venue, stack.ws_urls)
-    try:
-        await fleet.start()
-        await fleet.wait_ready(30)
+    async with audience_at_work(stack, venue, acting=False) as (fleet, _):
         stack.redis.stop()
         sent = await asyncio.gather(*(client.resync() for client in fleet.clients))
         # Longer than a ping period and its pong timeout: a socket nobody serves shows.
@@ -107,8 +87,6 @@ async def test_failed_recovery_ends_in_a_close_the_client_can_act_on(fault_stack
         stack.redis.start()
         back = time.monotonic()
         result = await settle(fleet, stack, since=back, timeout=RECOVERY_BOUND)
-    finally:
-        await fleet.stop()
 
     print(f"\nfailed recoveries: {len(fleet.clients)} in sync {result.seconds:.1f}s after Redis")
     assert_no_silent_sockets(fleet, stack)
