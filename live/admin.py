@@ -1,7 +1,137 @@
+"""The admin is a door too: what it edits that screens show goes through the services in
+live/services.py (rules, audit row naming the admin user, version, broadcast after commit).
+
+- Sessions (their own page and the event's inline): `session_update` / `session_create`. The
+  form checks the change with the service's rules first (`session_update_check`), so an
+  illegal status move is a form error and nothing is saved. The event is read-only once the
+  session exists.
+- Events: `event_update`; halls (own page and inline): `hall_update`; speakers:
+  `speaker_update`. A hall's or speaker's event is read-only once it exists.
+- Event roles are not shown on any screen: saved as the admin saves them."""
+
+from django import forms
 from django.contrib import admin
 from django.db import models
 
+from live import services
+from live.errors import DomainError
 from live.models import Event, EventMembership, Hall, Session, Speaker
+
+# Which form field a service's refusal belongs to.
+SESSION_ERROR_FIELDS = {
+    "session.illegal_status": "status",
+    "session.invalid_status": "status",
+    "session.invalid_moderation": "moderation",
+    "session.title_required": "title_vi",
+    "session.ends_too_early": "ends_at",
+    "session.hall_elsewhere": "hall",
+    "session.speaker_elsewhere": "speakers",
+}
+
+
+def session_form_changes(form: forms.ModelForm) -> dict:
+    """The session_update arguments for what the form changed (it can hold a subset of the
+    fields: the event's inline shows fewer)."""
+    changes = {}
+    for name in form.changed_data:
+        value = form.cleaned_data.get(name)
+        if name == "hall":
+            changes["hall_id"] = value.pk if value is not None else None
+        elif name == "speakers":
+            changes["speaker_ids"] = [speaker.pk for speaker in value]
+        elif name in ("status", "qa_open", "moderation", *services.SESSION_PROGRAMME_FIELDS):
+            changes[name] = value
+    return changes
+
+
+def changed_values(form: forms.ModelForm, fields: tuple[str, ...]) -> dict:
+    """The changed fields' values as the model's clean() left them (e.g. a join code in
+    upper case)."""
+    return {name: getattr(form.instance, name) for name in form.changed_data if name in fields}
+
+
+def _https_by_default(field, **kwargs):
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+class SessionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Session
+        fields = (
+            "event",
+            "hall",
+            "title_vi",
+            "title_en",
+            "description_vi",
+            "description_en",
+            "speakers",
+            "starts_at",
+            "ends_at",
+            "status",
+            "qa_open",
+            "moderation",
+            "livestream_url",
+        )
+        # The admin builds its own form from this one with `formfield_overrides`; this is for
+        # the base class (Django 5.2 warns about a URLField without a scheme).
+        formfield_callback = _https_by_default
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and not self.errors:
+            try:
+                services.session_update_check(
+                    session_id=self.instance.pk, **session_form_changes(self)
+                )
+            except DomainError as exc:
+                field = SESSION_ERROR_FIELDS.get(exc.code)
+                self.add_error(field if field in self.fields else None, str(exc.message))
+        return cleaned
+
+
+def save_session(request, form: forms.ModelForm, obj: Session, change: bool) -> None:
+    if change:
+        changes = session_form_changes(form)
+        if changes:
+            services.session_update(session_id=obj.pk, actor=request.user, **changes)
+            obj.refresh_from_db()
+        return
+    speakers = form.cleaned_data.get("speakers")
+    created = services.session_create(
+        actor=request.user,
+        event_id=obj.event_id,
+        hall_id=obj.hall_id,
+        title_vi=obj.title_vi,
+        title_en=obj.title_en,
+        description_vi=obj.description_vi,
+        description_en=obj.description_en,
+        starts_at=obj.starts_at,
+        ends_at=obj.ends_at,
+        status=obj.status,
+        qa_open=obj.qa_open,
+        moderation=obj.moderation,
+        livestream_url=obj.livestream_url,
+        speaker_ids=[speaker.pk for speaker in speakers or ()],
+    )
+    obj.pk = created.pk
+    obj.version, obj.updated_at = created.version, created.updated_at
+    obj._state.adding = False
+
+
+HALL_FIELDS = ("name_vi", "name_en", "slug", "display_order")
+EVENT_FIELDS = (
+    "slug",
+    "name_vi",
+    "name_en",
+    "venue",
+    "starts_on",
+    "ends_on",
+    "timezone",
+    "join_code",
+)
+SPEAKER_FIELDS = ("name", "title", "organisation")
 
 
 class HallInline(admin.TabularInline):
@@ -12,6 +142,7 @@ class HallInline(admin.TabularInline):
 
 class SessionInline(admin.TabularInline):
     model = Session
+    form = SessionAdminForm
     extra = 0
     fields = (
         "title_vi",
@@ -48,23 +179,75 @@ class EventAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name_en",)}
     inlines = [HallInline, SessionInline, MembershipInline]
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)  # no screen shows it yet
+            return
+        changes = changed_values(form, EVENT_FIELDS)
+        if changes:
+            services.event_update(event_id=obj.pk, actor=request.user, **changes)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model not in (Hall, Session):
+            super().save_formset(request, form, formset, change)
+            return
+        # Fills new_objects, changed_objects and deleted_objects (and the change message).
+        formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        for inline_form in formset.forms:
+            obj = inline_form.instance
+            if inline_form in formset.deleted_forms or not inline_form.has_changed():
+                continue
+            if formset.model is Session:
+                save_session(request, inline_form, obj, change=obj.pk is not None)
+            elif obj.pk is None:
+                obj.save()  # a new hall: no display shows it yet
+            else:
+                services.hall_update(
+                    hall_id=obj.pk, actor=request.user, **changed_values(inline_form, HALL_FIELDS)
+                )
+
+
+class EventReadOnlyOnChange:
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "event") if obj is not None else fields
+
 
 @admin.register(Hall)
-class HallAdmin(admin.ModelAdmin):
+class HallAdmin(EventReadOnlyOnChange, admin.ModelAdmin):
     list_display = ("name_vi", "name_en", "event", "display_order")
     list_filter = ("event",)
     search_fields = ("name_vi", "name_en", "slug")
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        changes = changed_values(form, HALL_FIELDS)
+        if changes:
+            services.hall_update(hall_id=obj.pk, actor=request.user, **changes)
+
 
 @admin.register(Speaker)
-class SpeakerAdmin(admin.ModelAdmin):
+class SpeakerAdmin(EventReadOnlyOnChange, admin.ModelAdmin):
     list_display = ("name", "title", "organisation", "event")
     list_filter = ("event",)
     search_fields = ("name", "title", "organisation")
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)  # on no session yet
+            return
+        changes = changed_values(form, SPEAKER_FIELDS)
+        if changes:
+            services.speaker_update(speaker_id=obj.pk, actor=request.user, **changes)
+
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(EventReadOnlyOnChange, admin.ModelAdmin):
+    form = SessionAdminForm
     list_display = ("title_vi", "hall", "starts_at", "ends_at", "status", "qa_open", "moderation")
     list_filter = ("event", "hall", "status", "qa_open", "moderation")
     search_fields = ("title_vi", "title_en", "description_vi", "description_en", "speakers__name")
@@ -74,6 +257,14 @@ class SessionAdmin(admin.ModelAdmin):
     # A livestream link typed without a scheme is https (Django 6's default; saying it now
     # also silences Django 5.2's RemovedInDjango60Warning on every form build).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def save_model(self, request, obj, form, change):
+        save_session(request, form, obj, change)
+
+    def save_related(self, request, form, formsets, change):
+        # The speakers were saved by the service, with the rest of the session.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 @admin.register(EventMembership)

@@ -66,9 +66,10 @@ def display_streams_showing(session: Session) -> list[str]:
     return []
 
 
-def publish_session_updated(session: Session) -> None:
+def publish_session_updated(session: Session, *, previous_hall_id: int | None = None) -> None:
     """After commit: the session's new state to its audience, its moderators and, if the hall
-    shows it, the hall display; then let the display switch sessions if it must."""
+    shows it, the hall display; then let the display switch sessions if it must (and the
+    display of the hall the session moved out of, `previous_hall_id`)."""
     targets = [streams.session_stream(session.pk), streams.moderation_stream(session.pk)]
     data = dumps({"session": session_data(session)})
     publish_on_commit(targets, envelope.SESSION_UPDATED, data)
@@ -79,8 +80,29 @@ def publish_session_updated(session: Session) -> None:
             selectors.hall_current_session_id(hall_id=hall_id) == session.pk
         ):
             publish_now([streams.display_stream(hall_id)], envelope.SESSION_UPDATED, data)
+        if previous_hall_id is not None and previous_hall_id != hall_id:
+            refresh_hall_display(previous_hall_id)
 
     transaction.on_commit(after_commit, robust=True)
+
+
+def publish_displays_on_commit(hall_ids: list[int]) -> None:
+    """After commit: each hall's displays get their whole state again (a snapshot, as
+    `display.session_changed`), for a change to what frames the whole display: the event's
+    name, join code or time zone, or the hall's name. Read after commit, so several changes
+    in one transaction (an admin form and its inlines) go out as they were committed."""
+    hall_ids = list(dict.fromkeys(hall_ids))
+
+    def after_commit() -> None:
+        for hall_id in hall_ids:
+            # The displays now show the hall's current session: the clock has nothing to add.
+            marker = _hall_marker(selectors.hall_current_session_id(hall_id=hall_id))
+            get_backend().swap(_hall_marker_key(hall_id), marker)
+            stream = streams.display_stream(hall_id)
+            publish_now([stream], envelope.DISPLAY_SESSION_CHANGED, snapshots.build(stream))
+
+    if hall_ids:
+        transaction.on_commit(after_commit, robust=True)
 
 
 def _hall_marker_key(hall_id: int) -> str:

@@ -1,5 +1,9 @@
+from django import forms
 from django.contrib import admin
 
+from live.errors import DomainError
+from qa import services
+from qa.enums import QuestionAction, next_status
 from qa.models import ModerationAction, Participant, Question, Vote
 
 
@@ -11,8 +15,39 @@ class ParticipantAdmin(admin.ModelAdmin):
     readonly_fields = ("token_hash", "created_at")
 
 
+class QuestionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = (
+            "session",
+            "participant",
+            "text",
+            "author_name",
+            "anonymous",
+            "merged_into",
+            "answered_at",
+        )
+
+    def clean(self):
+        """An edited text is checked by question_edit's own rules (the text's limits, the
+        statuses in which a question may be edited), so a refusal is a form error."""
+        cleaned = super().clean()
+        if self.instance.pk and "text" in self.changed_data and "text" in cleaned:
+            try:
+                services.validate_question_text(cleaned["text"])
+                next_status(QuestionAction.EDIT, self.instance.status)
+            except DomainError as exc:
+                self.add_error("text", str(exc.message))
+        return cleaned
+
+
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
+    """The admin is a door too: a question's text is changed by `question_edit` (audit row
+    naming the admin user, version, broadcast to the screens). Everything else a screen shows
+    changes only through the moderation console, so on an existing question it is read-only."""
+
+    form = QuestionAdminForm
     list_display = ("id", "text", "session", "status", "pinned", "vote_count", "created_at")
     list_filter = ("status", "pinned", "anonymous", "session__event", "session")
     search_fields = ("text", "original_text", "author_name")
@@ -28,6 +63,24 @@ class QuestionAdmin(admin.ModelAdmin):
         "updated_at",
     )
     raw_id_fields = ("participant", "merged_into", "session")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        others = [f.name for f in Question._meta.fields if f.editable and not f.primary_key]
+        return tuple(
+            dict.fromkeys(name for name in [*others, *self.readonly_fields] if name != "text")
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        if "text" in form.changed_data:
+            services.question_edit(
+                question_id=obj.pk, actor=request.user, text=form.cleaned_data["text"]
+            )
+            obj.refresh_from_db()
 
 
 @admin.register(Vote)

@@ -7,6 +7,7 @@ WebSocket command call these, nothing else."""
 
 from __future__ import annotations
 
+import datetime
 import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -474,8 +475,20 @@ def _audit_session_change(*, session: Session, actor, changes: dict) -> None:
         action=QuestionAction.SESSION,
         from_state=str(changes.get("status", ("", ""))[0]),
         to_state=str(changes.get("status", ("", ""))[1]),
-        detail={field: {"from": old, "to": new} for field, (old, new) in changes.items()},
+        detail={
+            field: {"from": _audit_value(old), "to": _audit_value(new)}
+            for field, (old, new) in changes.items()
+        },
     )
+
+
+def _audit_value(value):
+    """Times as ISO 8601 in UTC (as the streams send them), dates as ISO 8601."""
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
 
 
 if _audit_session_change not in live_services.session_change_hooks:
