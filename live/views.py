@@ -1,6 +1,10 @@
-"""The three screens' pages. Thin: find the object, check who may see it, render the shell.
-Everything live (questions, votes, status) comes afterwards over the WebSocket and the API;
-the strings the page scripts need travel in a json_script block in the active language."""
+"""What every screen's page shares (the language rule and switch, the page cache, the socket
+strings) and live's own pages: the short link and the hall display. The Q&A pages (the phone
+page, the moderator console) are qa's, in qa/views.py, built on these.
+
+Pages are thin: find the object, check who may see it, render the shell. Everything live
+comes afterwards over the WebSocket and the API; the strings and tables the page scripts need
+travel in a json_script block in the active language."""
 
 from __future__ import annotations
 
@@ -9,37 +13,31 @@ from functools import wraps
 
 import segno
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import ensure_csrf_cookie
 from redis.exceptions import RedisError
 
-from live import selectors
-from live.enums import ACTIVE_SESSION_STATUSES, SESSION_TRANSITIONS, SessionStatus
+from live.enums import SessionStatus
 from live.models import Event, Hall
 from live.representations import event_data, hall_data
 
 log = logging.getLogger(__name__)
 
-# The limits of qa.models, for the form's counter (live does not import qa; the API enforces).
-QUESTION_MAX_LENGTH = 500
-AUTHOR_NAME_MAX_LENGTH = 80
 
-
-def _status_labels() -> dict[str, str]:
+def session_status_labels() -> dict[str, str]:
+    """The session statuses in the active language, for the pages that show them."""
     return {status.value: str(status.label) for status in SessionStatus}
 
 
-def _socket_strings() -> dict[str, str]:
+def socket_strings() -> dict[str, str]:
+    """What every screen says about its socket's state (livesocket.js)."""
     return {
         "connected": _("Connected"),
         "reconnecting": _("Reconnecting…"),
@@ -123,87 +121,7 @@ def vietnamese_unless_chosen(view):
     return wrapper
 
 
-# ---- phone page ---------------------------------------------------------------------------
-
-
-def _audience_strings() -> dict[str, str]:
-    return {
-        **_socket_strings(),
-        "statuses": {k: str(v) for k, v in _status_labels().items()},
-        "pending": _("Waiting for approval"),
-        "approved": _("On screen"),
-        "answered": _("Answered"),
-        "rejected": _("Not approved"),
-        "archived": _("Archived"),
-        "pinned": _("Pinned"),
-        "anonymous": _("Anonymous"),
-        "vote": _("Vote for this question"),
-        "unvote": _("Withdraw your vote"),
-        "votes_one": _("1 vote"),
-        "votes_many": _("{n} votes"),
-        "no_questions": _("No questions on screen yet. Be the first to ask!"),
-        "no_mine": _("You have not asked anything in this session yet."),
-        "chars_left": _("{n} characters left"),
-        "too_long": _("{n} characters too many"),
-        "sent": _("Your question was sent."),
-        "sent_pending": _("Your question was sent and is waiting for approval."),
-        "queued": _("You are offline. Your question is saved and will be sent automatically."),
-        "queued_item": _("Saved, will be sent when the network returns"),
-        "retrying": _("Sending your saved question…"),
-        "qa_closed": _("Questions are closed for this session."),
-        "qa_open": _("Questions are open."),
-        "error": _("Something went wrong. Please try again."),
-        "throttled": _("You are asking very fast. Please wait a moment."),
-        "empty": _("Please type a question."),
-        "new_question": _("A new question is on screen."),
-        "status_changed": _("Your question is now: {status}"),
-    }
-
-
-@vietnamese_unless_chosen
-@served_from_cache
-def event_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """/e/<slug>/: the session picker, or with ?session=<id> that session's questions."""
-    event = get_object_or_404(Event, slug=slug)
-    sessions = list(selectors.event_sessions_live_first(event=event))
-    session = None
-    raw = request.GET.get("session", "")
-    if raw.isdigit():
-        session = next((s for s in sessions if s.pk == int(raw)), None)
-        if session is None:
-            raise Http404
-    live_now = [s for s in sessions if s.status in ACTIVE_SESSION_STATUSES]
-    by_hall: dict[int, dict] = {}
-    for s in sorted(sessions, key=lambda s: (s.hall.display_order, s.hall_id, s.starts_at)):
-        if s.status in ACTIVE_SESSION_STATUSES:
-            continue
-        by_hall.setdefault(s.hall_id, {"hall": s.hall, "sessions": []})["sessions"].append(s)
-    config = None
-    if session is not None:
-        config = {
-            "event": event.slug,
-            "session": session.pk,
-            "lang": get_language(),
-            "timezone": event.timezone,
-            "max_length": QUESTION_MAX_LENGTH,
-            "ws": f"/ws/sessions/{session.pk}/",
-            "api": "/api/v1/",
-            "qa_open": session.qa_open,
-            "strings": _audience_strings(),
-        }
-    return render(
-        request,
-        "audience/event.html",
-        {
-            "event": event,
-            "session": session,
-            "live_now": live_now,
-            "halls": list(by_hall.values()),
-            "config": config,
-            "max_length": QUESTION_MAX_LENGTH,
-            "author_max_length": AUTHOR_NAME_MAX_LENGTH,
-        },
-    )
+# ---- the short link and the hall display ------------------------------------------------
 
 
 def join_redirect(request: HttpRequest, code: str) -> HttpResponse:
@@ -212,12 +130,9 @@ def join_redirect(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("pages:event", slug=event.slug)
 
 
-# ---- hall display -------------------------------------------------------------------------
-
-
 def _display_strings() -> dict[str, str]:
     return {
-        **_socket_strings(),
+        **socket_strings(),
         "live": _("LIVE"),
         "qa": _("Q&A"),
         "break": _("BREAK"),
@@ -266,104 +181,5 @@ def display_page(request: HttpRequest, hall_id: int) -> HttpResponse:
             "join_short": join_url.split("://", 1)[-1],
             "qr_svg": _qr_svg(join_url),
             "config": config,
-        },
-    )
-
-
-# ---- moderator console ---------------------------------------------------------------------
-
-
-def _moderator_strings() -> dict[str, str]:
-    return {
-        **_socket_strings(),
-        "statuses": {k: str(v) for k, v in _status_labels().items()},
-        "q_pending": _("Waiting"),
-        "q_approved": _("On screen"),
-        "q_answered": _("Answered"),
-        "q_archived": _("Archived"),
-        "q_rejected": _("Rejected"),
-        "approve": _("Approve"),
-        "reject": _("Reject"),
-        "pin": _("Pin"),
-        "unpin": _("Unpin"),
-        "answer": _("Mark answered"),
-        "archive": _("Archive"),
-        "restore": _("Restore"),
-        "edit": _("Edit"),
-        "merge": _("Merge"),
-        "pinned": _("Pinned"),
-        "edited": _("edited"),
-        "anonymous": _("Anonymous"),
-        "votes_one": _("1 vote"),
-        "votes_many": _("{n} votes"),
-        "merged_into": _("merged into #{id}"),
-        "conflict": _(
-            "Another moderator changed this question a moment ago. The card now shows its "
-            "current state; check it and try again if still needed."
-        ),
-        "forbidden": _("You are not allowed to do this. Are you still logged in?"),
-        "error": _("That did not work: {detail}"),
-        "network": _("The server could not be reached. Nothing was changed; try again."),
-        "done_action": _("Done: {action} #{id}"),
-        "merge_none": _("There is no other question to merge into."),
-        "empty": _("Nothing here."),
-        "qa_open": _("Q&A is open: the audience can ask"),
-        "qa_closed": _("Q&A is closed: the audience cannot ask"),
-        "open_qa": _("Open Q&A"),
-        "close_qa": _("Close Q&A"),
-        "set_status": _("Set status: {status}"),
-    }
-
-
-@login_required
-@vietnamese_unless_chosen
-def moderate_index(request: HttpRequest) -> HttpResponse:
-    """/moderate/: the events this user moderates and their sessions, live ones first.
-    ?session=<id> (the console's session switcher) opens that session's console."""
-    raw = request.GET.get("session", "")
-    if raw.isdigit():
-        return redirect("pages:moderate_session", session_id=int(raw))
-    events = selectors.events_moderated_by(request.user)
-    groups = [
-        {"event": event, "sessions": list(selectors.event_sessions_live_first(event=event))}
-        for event in events
-    ]
-    return render(
-        request,
-        "moderator/index.html",
-        {"groups": groups, "status_labels": _status_labels()},
-    )
-
-
-@login_required
-@ensure_csrf_cookie
-@vietnamese_unless_chosen
-def moderate_session(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = get_object_or_404(selectors.sessions_with_people(), pk=session_id)
-    if not selectors.user_can_moderate(request.user, event_id=session.event_id):
-        raise PermissionDenied
-    event = session.event
-    others = list(selectors.event_sessions_live_first(event=event))
-    config = {
-        "session": session.pk,
-        "event": event.slug,
-        "lang": get_language(),
-        "timezone": event.timezone,
-        "ws": f"/ws/sessions/{session.pk}/moderation/",
-        "api": "/api/v1/",
-        "max_length": QUESTION_MAX_LENGTH,
-        "transitions": {str(k): sorted(str(s) for s in v) for k, v in SESSION_TRANSITIONS.items()},
-        "strings": _moderator_strings(),
-    }
-    return render(
-        request,
-        "moderator/console.html",
-        {
-            "event": event,
-            "session": session,
-            "others": others,
-            "status_labels": _status_labels(),
-            "config": config,
-            "now": timezone.now(),
         },
     )

@@ -2,6 +2,7 @@
 to which. Every service looks its move up here; nothing else decides."""
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from live.errors import IllegalTransition
@@ -52,6 +53,20 @@ FLAG_ACTIONS: dict[str, frozenset[str]] = {
     QuestionAction.PIN: frozenset({S.APPROVED}),
     QuestionAction.UNPIN: frozenset({S.APPROVED, S.ANSWERED}),
     QuestionAction.EDIT: frozenset({S.PENDING, S.APPROVED, S.ANSWERED, S.REJECTED}),
+}
+
+# What the moderator console's button for each action says. The action labels above say what
+# happened (the audit trail); these say what a click does.
+ACTION_BUTTONS: dict[str, Promise] = {
+    QuestionAction.APPROVE: _("Approve"),
+    QuestionAction.REJECT: _("Reject"),
+    QuestionAction.ANSWER: _("Mark answered"),
+    QuestionAction.ARCHIVE: _("Archive"),
+    QuestionAction.RESTORE: _("Restore"),
+    QuestionAction.MERGE: _("Merge"),
+    QuestionAction.PIN: _("Pin"),
+    QuestionAction.UNPIN: _("Unpin"),
+    QuestionAction.EDIT: _("Edit"),
 }
 
 # What the audience and the hall displays see.

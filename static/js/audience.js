@@ -197,7 +197,7 @@
       badges,
       [
         q.pinned ? el("span", "badge badge-pinned", S.pinned) : null,
-        q.status === "answered" ? el("span", "badge badge-answered", S.answered) : null,
+        q.status === "answered" ? el("span", "badge badge-answered", S.question_statuses.answered) : null,
       ].filter(Boolean)
     );
     badges.hidden = !badges.firstChild;
@@ -367,7 +367,7 @@
         li.dataset.id = q.id;
         var body = el("div", "q-body");
         var badges = el("p", "q-badges small");
-        badges.append(el("span", "badge badge-q-" + q.status, S[q.status] || q.status));
+        badges.append(el("span", "badge badge-q-" + q.status, S.question_statuses[q.status] || q.status));
         body.append(badges, el("p", "q-text", q.text));
         li.append(body);
         nodes.push(li);
@@ -380,7 +380,7 @@
     var held = mine.get(q.id);
     if (held && (q.version || 0) < (held.version || 0)) return;
     if (held && held.status !== q.status) {
-      announce(fmt(S.status_changed, { status: S[q.status] || q.status }));
+      announce(fmt(S.status_changed, { status: S.question_statuses[q.status] || q.status }));
     }
     mine.set(q.id, q);
   }

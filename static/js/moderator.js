@@ -1,6 +1,8 @@
 /* The moderator console: three columns fed by the moderation stream, actions through the
  * API with the question's version (a stale one comes back 409 with the current question),
- * keyboard shortcuts, session status and Q&A controls. User text via textContent only. */
+ * keyboard shortcuts, session status and Q&A controls. User text via textContent only.
+ * The labels and both transition tables (session, question) come from the server in the
+ * page config; errors are told apart by their documented codes (docs/api.md). */
 (function () {
   "use strict";
   var cfg = Live.readConfig("page-config");
@@ -13,10 +15,14 @@
   var store = new LiveStore();
   var cards = new Map(); // id -> {node, sig}
   var selectedId = null;
-  var DONE = { answered: 1, archived: 1, rejected: 1 };
   var COLUMNS = ["col-incoming", "col-screen", "col-done"];
   var editing = null;
   var merging = null;
+  // Which buttons a card shows, in this order, is the console's choice; which moves a question
+  // allows is the server's table (cfg.question_transitions: action -> {from: to}).
+  var BUTTONS = ["approve", "pin", "unpin", "answer", "restore", "edit", "merge", "reject", "archive"];
+  // docs/api.md: nobody signed in, a bad token, a refused CSRF check, not a moderator here.
+  var NOT_ALLOWED = ["auth.required", "auth.failed", "auth.forbidden", "moderation.forbidden"];
 
   /* ---- the API ------------------------------------------------------------------------ */
 
@@ -37,6 +43,14 @@
     }, kind === "error" ? 12000 : 4000);
   }
 
+  function errorCode(res) {
+    return (res.body && res.body.code) || "";
+  }
+
+  function errorDetail(res) {
+    return fmt(S.error, { detail: (res.body && res.body.detail) || res.status });
+  }
+
   function upsert(q) {
     if (!q || typeof q.id !== "number") return;
     var held = store.questions.get(q.id);
@@ -44,7 +58,8 @@
     store.questions.set(q.id, q);
   }
 
-  /** A question action; the card shows the server's answer, whatever it is. */
+  /** A question action; the card shows the server's answer: the question on success, the
+   * question as it is now on `question.version_conflict`. */
   function act(id, action, extra) {
     var q = store.questions.get(id);
     if (!q) return Promise.resolve();
@@ -53,22 +68,19 @@
     var path = action === "edit" ? "questions/" + id + "/" : "questions/" + id + "/" + action + "/";
     return api(method, path, body)
       .then(function (res) {
+        var code = errorCode(res);
         if (res.ok) {
-          upsert(res.body && res.body.question ? res.body.question : res.body);
-          flash(fmt(S.done_action, { action: S[action] || action, id: id }), "ok");
-        } else if (res.status === 409) {
-          var current = res.body && (res.body.question || res.body.current);
-          if (current) {
-            // Newer than what we hold by definition: show it as it is now.
-            store.questions.set(current.id, current);
-          }
-          var stale = res.body && /conflict|version|stale/.test(res.body.code || "");
-          flash(stale || current ? S.conflict : fmt(S.error, { detail: res.body.detail || res.status }), "error");
+          upsert(res.body);
+          flash(fmt(S.done_action, { action: S.actions[action] || action, id: id }), "ok");
+        } else if (code === "question.version_conflict") {
+          // Newer than what we hold by definition: show it as it is now.
+          store.questions.set(res.body.question.id, res.body.question);
+          flash(S.conflict, "error");
           markConflict(id);
-        } else if (res.status === 401 || res.status === 403) {
+        } else if (NOT_ALLOWED.indexOf(code) !== -1) {
           flash(S.forbidden, "error");
         } else {
-          flash(fmt(S.error, { detail: (res.body && res.body.detail) || res.status }), "error");
+          flash(errorDetail(res), "error");
         }
         render();
       })
@@ -89,24 +101,19 @@
   /* ---- cards --------------------------------------------------------------------------- */
 
   function actionsFor(q) {
-    switch (q.status) {
-      case "pending":
-        return ["approve", "reject", "edit", "merge", "archive"];
-      case "approved":
-        return [q.pinned ? "unpin" : "pin", "answer", "edit", "merge", "reject", "archive"];
-      case "answered":
-        return (q.pinned ? ["unpin"] : []).concat(["restore", "edit", "merge", "archive"]);
-      case "rejected":
-        return ["approve", "edit", "archive"];
-      default:
-        return ["restore"];
-    }
+    return BUTTONS.filter(function (action) {
+      var moves = cfg.question_transitions[action];
+      if (!moves || !Object.prototype.hasOwnProperty.call(moves, q.status)) return false;
+      if (action === "pin") return !q.pinned;
+      if (action === "unpin") return q.pinned;
+      return true;
+    });
   }
 
   function column(q) {
     if (q.status === "pending") return "col-incoming";
     if (q.status === "approved") return "col-screen";
-    return DONE[q.status] ? "col-done" : "col-done";
+    return "col-done";
   }
 
   function votesText(n) {
@@ -119,7 +126,7 @@
 
   function fillCard(node, q) {
     var head = el("p", "m-card-head small");
-    head.append(el("span", "m-id", "#" + q.id), el("span", "badge badge-q-" + q.status, S["q_" + q.status] || q.status));
+    head.append(el("span", "m-id", "#" + q.id), el("span", "badge badge-q-" + q.status, S.question_statuses[q.status] || q.status));
     if (q.pinned) head.append(el("span", "badge badge-pinned", S.pinned));
     if (q.edited) head.append(el("span", "m-edited", S.edited));
     if (q.merged_into) head.append(el("span", "m-edited", fmt(S.merged_into, { id: q.merged_into })));
@@ -127,10 +134,10 @@
     var meta = el("p", "m-meta small muted", (q.author_name || S.anonymous) + " · " + votesText(q.votes));
     var buttons = el("div", "m-actions");
     actionsFor(q).forEach(function (action) {
-      var b = el("button", "btn btn-small m-" + action, S[action] || action);
+      var b = el("button", "btn btn-small m-" + action, S.actions[action] || action);
       b.type = "button";
       b.dataset.action = action;
-      b.setAttribute("aria-label", (S[action] || action) + " #" + q.id);
+      b.setAttribute("aria-label", (S.actions[action] || action) + " #" + q.id);
       buttons.append(b);
     });
     Live.replaceChildren(node, [head, text, meta, buttons]);
@@ -246,10 +253,13 @@
     if (!s) return;
     api("PATCH", "sessions/" + s.id + "/", Object.assign({ version: s.version }, changes))
       .then(function (res) {
-        var fresh = res.body && (res.body.session || (res.body.id === s.id ? res.body : null));
+        // The session on success; with `session.version_conflict`, the session as it is now.
+        var code = errorCode(res);
+        var fresh = res.ok ? res.body : code === "session.version_conflict" ? res.body.session : null;
         if (fresh && (fresh.version || 0) >= (store.session.version || 0)) store.session = fresh;
-        if (res.status === 409) flash(S.conflict, "error");
-        else if (!res.ok) flash(fmt(S.error, { detail: (res.body && res.body.detail) || res.status }), "error");
+        if (code === "session.version_conflict") flash(S.conflict, "error");
+        else if (NOT_ALLOWED.indexOf(code) !== -1) flash(S.forbidden, "error");
+        else if (!res.ok) flash(errorDetail(res), "error");
         renderSession();
       })
       .catch(function () {
@@ -350,7 +360,7 @@
     if (!action) return;
     event.preventDefault();
     if (allowed.indexOf(action) === -1) {
-      flash(fmt(S.error, { detail: S[action] + " #" + q.id + " ✕" }), "error");
+      flash(fmt(S.error, { detail: S.actions[action] + " #" + q.id + " ✕" }), "error");
       return;
     }
     runAction(selectedId, action);

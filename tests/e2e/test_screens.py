@@ -341,7 +341,7 @@ def test_moderator_conflict_is_explained_and_card_refreshed(screens_server, page
         "state; check it and try again if still needed."
     )
     expect(console.locator("#col-done .m-text")).to_have_text([question.text])
-    expect(console.locator("#col-done .badge").first).to_have_text("Rejected")
+    expect(console.locator("#col-done .badge").first).to_have_text("Not approved")
     question.refresh_from_db()
     assert question.status == "rejected"
 

@@ -1,11 +1,12 @@
-"""The three screens' pages: they render, link, guard and stay small and script-clean."""
+"""What the screens share (live/views.py): the language rule and switch, the phone page cache,
+pages small and script-clean; and live's own pages, the short link and the hall display.
+The phone page and the moderator console themselves: tests/qa/test_views.py."""
 
 import gzip
 from html.parser import HTMLParser
 
 import pytest
 from django.contrib.staticfiles import finders
-from django.utils import timezone
 
 from tests import factories
 
@@ -71,47 +72,6 @@ def moderator_client(client, event):
     return client
 
 
-def test_event_page_lists_live_sessions_first(client, summit):
-    event, hall, live, later = summit
-    response = client.get(f"/e/{event.slug}/")
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert html.index("Giao thông thông minh") < html.index("Năng lượng xanh")
-    assert f"?session={live.pk}" in html
-    assert f"?session={later.pk}" in html
-    local = timezone.localtime(live.starts_at, event.tz)
-    assert f"{local:%d/%m} · <time datetime=" in html
-    assert f">{local:%H:%M}</time>" in html
-
-
-def test_event_page_with_session_renders_question_form(client, summit):
-    event, hall, live, later = summit
-    response = client.get(f"/e/{event.slug}/?session={live.pk}")
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert 'id="ask-form"' in html
-    assert 'maxlength="500"' in html
-    assert "Giao thông thông minh" in html
-
-
-def test_event_page_in_english_shows_english_titles(client, summit):
-    event, hall, live, later = summit
-    client.get(f"/lang/en/?next=/e/{event.slug}/")
-    response = client.get(f"/e/{event.slug}/?session={live.pk}")
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "Smart mobility" in html
-    assert "Ask a question" in html
-
-
-def test_event_page_default_language_is_vietnamese(client, summit):
-    event, hall, live, later = summit
-    response = client.get(f"/e/{event.slug}/?session={live.pk}")
-    html = response.content.decode()
-    assert '<html lang="vi"' in html
-    assert "Đặt câu hỏi" in html
-
-
 def test_pages_ignore_browser_language_until_one_is_chosen(client, summit):
     event, hall, live, later = summit
     url = f"/e/{event.slug}/?session={live.pk}"
@@ -121,13 +81,6 @@ def test_pages_ignore_browser_language_until_one_is_chosen(client, summit):
     assert '<html lang="vi"' in display.content.decode()
     client.cookies["django_language"] = "en"
     assert '<html lang="en"' in client.get(url).content.decode()
-
-
-def test_event_page_unknown_session_is_404(client, summit):
-    event, hall, live, later = summit
-    other = factories.session()
-    assert client.get(f"/e/{event.slug}/?session={other.pk}").status_code == 404
-    assert client.get("/e/no-such-event/").status_code == 404
 
 
 def test_join_link_redirects_to_event_case_insensitive(client, summit):
@@ -154,50 +107,6 @@ def test_display_page_renders_qr_and_join_code(client, summit):
 
 def test_display_page_unknown_hall_is_404(client, summit):
     assert client.get("/display/999999/").status_code == 404
-
-
-def test_moderator_console_anonymous_redirects_to_login(client, summit):
-    live = summit[2]
-    for url in ("/moderate/", f"/moderate/sessions/{live.pk}/"):
-        response = client.get(url)
-        assert response.status_code == 302
-        assert response["Location"] == f"/admin/login/?next={url}"
-
-
-def test_moderator_console_non_moderator_is_forbidden(client, summit):
-    live = summit[2]
-    client.force_login(factories.moderator(factories.event()))
-    assert client.get(f"/moderate/sessions/{live.pk}/").status_code == 403
-
-
-def test_moderator_index_lists_only_moderated_events(client, summit):
-    event, hall, live, later = summit
-    other = factories.session(title_vi="Phiên của sự kiện khác")
-    moderator_client(client, event)
-    response = client.get("/moderate/")
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "Giao thông thông minh" in html
-    assert "Phiên của sự kiện khác" not in html
-    assert other.event.name_vi not in html
-
-
-def test_moderator_index_session_switch_redirects(client, summit):
-    event, hall, live, later = summit
-    moderator_client(client, event)
-    response = client.get(f"/moderate/?session={later.pk}")
-    assert response.status_code == 302
-    assert response["Location"] == f"/moderate/sessions/{later.pk}/"
-
-
-def test_moderator_console_renders_for_moderator(client, summit):
-    event, hall, live, later = summit
-    moderator_client(client, event)
-    response = client.get(f"/moderate/sessions/{live.pk}/")
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert 'id="col-incoming"' in html
-    assert "csrftoken" in response.cookies
 
 
 @pytest.mark.parametrize("page", ["phone", "display", "moderator"])

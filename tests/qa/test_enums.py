@@ -11,7 +11,14 @@ from django.utils import translation
 from live import services as live_services
 from live.enums import SESSION_TRANSITIONS, SessionStatus
 from live.errors import DomainError, IllegalTransition
-from qa.enums import FLAG_ACTIONS, TRANSITIONS, QuestionAction, QuestionStatus, next_status
+from qa.enums import (
+    ACTION_BUTTONS,
+    FLAG_ACTIONS,
+    TRANSITIONS,
+    QuestionAction,
+    QuestionStatus,
+    next_status,
+)
 from tests import factories
 
 STATUSES = ["pending", "approved", "rejected", "answered", "archived"]
@@ -87,7 +94,26 @@ def test_next_status_unknown_action_raises_value_error(action, status):
     assert str(error.value) == f"unknown question action {action!r}"
 
 
+def test_every_moderator_action_has_a_button_label():
+    with translation.override("en"):
+        labels = {action: str(label) for action, label in ACTION_BUTTONS.items()}
+
+    assert labels == {
+        "approve": "Approve",
+        "reject": "Reject",
+        "answer": "Mark answered",
+        "archive": "Archive",
+        "restore": "Restore",
+        "merge": "Merge",
+        "pin": "Pin",
+        "unpin": "Unpin",
+        "edit": "Edit",
+    }
+    assert set(labels) == set(EXPECTED_QUESTION_MOVES)
+
+
 # ---- sessions -------------------------------------------------------------------------------
+
 
 SESSION_STATUSES = ["scheduled", "live", "qa", "break", "ended"]
 

@@ -1,0 +1,215 @@
+"""The Q&A screens' pages: the phone page (pick a session, ask, vote) and the moderator console.
+Built on what every screen shares in live/views.py. The limits come from qa.models, the status
+and action labels and the question transition table from qa.enums, so the page scripts get
+them from the page config instead of keeping copies."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from live import selectors
+from live.enums import ACTIVE_SESSION_STATUSES, SESSION_TRANSITIONS
+from live.models import Event
+from live.views import (
+    served_from_cache,
+    session_status_labels,
+    socket_strings,
+    vietnamese_unless_chosen,
+)
+from qa.enums import ACTION_BUTTONS, FLAG_ACTIONS, TRANSITIONS, QuestionStatus
+from qa.models import AUTHOR_NAME_MAX_LENGTH, QUESTION_MAX_LENGTH
+
+
+def question_status_labels() -> dict[str, str]:
+    """The question statuses in the active language: the enum's labels, on every screen."""
+    return {status.value: str(status.label) for status in QuestionStatus}
+
+
+def question_transitions() -> dict[str, dict[str, str]]:
+    """qa.enums' table for the console: action -> {from status: to status}. The actions that
+    keep the status (pin, unpin, edit) map each status they allow to itself."""
+    table = {
+        str(action): {str(a): str(b) for a, b in moves.items()}
+        for action, moves in TRANSITIONS.items()
+    }
+    for action, statuses in FLAG_ACTIONS.items():
+        table[str(action)] = {str(status): str(status) for status in sorted(statuses)}
+    return table
+
+
+# ---- phone page ---------------------------------------------------------------------------
+
+
+def _phone_strings() -> dict:
+    return {
+        **socket_strings(),
+        "statuses": session_status_labels(),
+        "question_statuses": question_status_labels(),
+        "pinned": _("Pinned"),
+        "anonymous": _("Anonymous"),
+        "vote": _("Vote for this question"),
+        "unvote": _("Withdraw your vote"),
+        "votes_one": _("1 vote"),
+        "votes_many": _("{n} votes"),
+        "no_questions": _("No questions on screen yet. Be the first to ask!"),
+        "no_mine": _("You have not asked anything in this session yet."),
+        "chars_left": _("{n} characters left"),
+        "too_long": _("{n} characters too many"),
+        "sent": _("Your question was sent."),
+        "sent_pending": _("Your question was sent and is waiting for approval."),
+        "queued": _("You are offline. Your question is saved and will be sent automatically."),
+        "queued_item": _("Saved, will be sent when the network returns"),
+        "retrying": _("Sending your saved question…"),
+        "qa_closed": _("Questions are closed for this session."),
+        "qa_open": _("Questions are open."),
+        "error": _("Something went wrong. Please try again."),
+        "throttled": _("You are asking very fast. Please wait a moment."),
+        "empty": _("Please type a question."),
+        "new_question": _("A new question is on screen."),
+        "status_changed": _("Your question is now: {status}"),
+    }
+
+
+@vietnamese_unless_chosen
+@served_from_cache
+def phone_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """/e/<slug>/: the session picker, or with ?session=<id> that session's questions."""
+    event = get_object_or_404(Event, slug=slug)
+    sessions = list(selectors.event_sessions_live_first(event=event))
+    session = None
+    raw = request.GET.get("session", "")
+    if raw.isdigit():
+        session = next((s for s in sessions if s.pk == int(raw)), None)
+        if session is None:
+            raise Http404
+    live_now = [s for s in sessions if s.status in ACTIVE_SESSION_STATUSES]
+    by_hall: dict[int, dict] = {}
+    for s in sorted(sessions, key=lambda s: (s.hall.display_order, s.hall_id, s.starts_at)):
+        if s.status in ACTIVE_SESSION_STATUSES:
+            continue
+        by_hall.setdefault(s.hall_id, {"hall": s.hall, "sessions": []})["sessions"].append(s)
+    config = None
+    if session is not None:
+        config = {
+            "event": event.slug,
+            "session": session.pk,
+            "lang": get_language(),
+            "timezone": event.timezone,
+            "max_length": QUESTION_MAX_LENGTH,
+            "ws": f"/ws/sessions/{session.pk}/",
+            "api": "/api/v1/",
+            "qa_open": session.qa_open,
+            "strings": _phone_strings(),
+        }
+    return render(
+        request,
+        "audience/event.html",
+        {
+            "event": event,
+            "session": session,
+            "live_now": live_now,
+            "halls": list(by_hall.values()),
+            "config": config,
+            "max_length": QUESTION_MAX_LENGTH,
+            "author_max_length": AUTHOR_NAME_MAX_LENGTH,
+        },
+    )
+
+
+# ---- moderator console ---------------------------------------------------------------------
+
+
+def _console_strings() -> dict:
+    return {
+        **socket_strings(),
+        "statuses": session_status_labels(),
+        "question_statuses": question_status_labels(),
+        "actions": {str(action): str(label) for action, label in ACTION_BUTTONS.items()},
+        "pinned": _("Pinned"),
+        "edited": _("edited"),
+        "anonymous": _("Anonymous"),
+        "votes_one": _("1 vote"),
+        "votes_many": _("{n} votes"),
+        "merged_into": _("merged into #{id}"),
+        "conflict": _(
+            "Another moderator changed this question a moment ago. The card now shows its "
+            "current state; check it and try again if still needed."
+        ),
+        "forbidden": _("You are not allowed to do this. Are you still logged in?"),
+        "error": _("That did not work: {detail}"),
+        "network": _("The server could not be reached. Nothing was changed; try again."),
+        "done_action": _("Done: {action} #{id}"),
+        "merge_none": _("There is no other question to merge into."),
+        "empty": _("Nothing here."),
+        "qa_open": _("Q&A is open: the audience can ask"),
+        "qa_closed": _("Q&A is closed: the audience cannot ask"),
+        "open_qa": _("Open Q&A"),
+        "close_qa": _("Close Q&A"),
+        "set_status": _("Set status: {status}"),
+    }
+
+
+@login_required
+@vietnamese_unless_chosen
+def moderator_sessions(request: HttpRequest) -> HttpResponse:
+    """/moderate/: the events this user moderates and their sessions, live ones first.
+    ?session=<id> (the console's session switcher) opens that session's console."""
+    raw = request.GET.get("session", "")
+    if raw.isdigit():
+        return redirect("pages:moderate_session", session_id=int(raw))
+    events = selectors.events_moderated_by(request.user)
+    groups = [
+        {"event": event, "sessions": list(selectors.event_sessions_live_first(event=event))}
+        for event in events
+    ]
+    return render(
+        request,
+        "moderator/index.html",
+        {"groups": groups},
+    )
+
+
+@login_required
+@ensure_csrf_cookie
+@vietnamese_unless_chosen
+def moderator_console(request: HttpRequest, session_id: int) -> HttpResponse:
+    """/moderate/sessions/<id>/: one session's console. Its script gets the session and the
+    question transition tables with the labels, and asks the server for every move anyway."""
+    session = get_object_or_404(selectors.sessions_with_people(), pk=session_id)
+    if not selectors.user_can_moderate(request.user, event_id=session.event_id):
+        raise PermissionDenied
+    event = session.event
+    others = list(selectors.event_sessions_live_first(event=event))
+    strings = _console_strings()
+    config = {
+        "session": session.pk,
+        "event": event.slug,
+        "lang": get_language(),
+        "timezone": event.timezone,
+        "ws": f"/ws/sessions/{session.pk}/moderation/",
+        "api": "/api/v1/",
+        "max_length": QUESTION_MAX_LENGTH,
+        "transitions": {str(k): sorted(str(s) for s in v) for k, v in SESSION_TRANSITIONS.items()},
+        "question_transitions": question_transitions(),
+        "strings": strings,
+    }
+    return render(
+        request,
+        "moderator/console.html",
+        {
+            "event": event,
+            "session": session,
+            "others": others,
+            "actions": strings["actions"],
+            "max_length": QUESTION_MAX_LENGTH,
+            "config": config,
+            "now": timezone.now(),
+        },
+    )
