@@ -9,7 +9,7 @@ a dead socket, given up at once; on a seq gap or an epoch change it sends `resyn
 ignores frames until the snapshot. A connection refused goes to the next process at once, as a load balancer in front
 would (nginx's proxy_next_upstream); only when every process refused does it back off.
 
-Its state is reduced to a digest: an XOR of crc32s, one per question (id, status, version,
+Its state is reduced to a digest: an XOR of 64-bit hashes, one per question (id, status, version,
 votes, pinned) and one of the session (status, Q&A open, version), kept up to date per frame
 in O(1), so thousands of clients compare with the truth (a fresh snapshot, the database) in
 one integer each. `changed_at` is when the digest last changed value: once it equals the
@@ -25,12 +25,13 @@ import contextlib
 import json
 import random
 import time
-import zlib
 from collections import Counter
+from hashlib import blake2b
 from urllib.parse import quote, urlparse
 
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 from websockets.uri import parse_uri
 
 from bench.loadgen import SansIO, Worker
@@ -46,15 +47,22 @@ DENIED = frozenset({4401, 4403, 4404})  # not allowed: livesocket.js stops retry
 # ---- the digest ----------------------------------------------------------------------------
 
 
+def _hash(text: str) -> int:
+    """64 bits of BLAKE2b: the same in every process (unlike hash() of a str) and not linear
+    (a CRC is: the XOR of the CRCs of "q100...", "q101...", "q102...", "q103..." is 0, so
+    whole sets of questions would vanish from an XOR of CRCs)."""
+    return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
 def question_hash(qid: int, status, version, votes, pinned) -> int:
-    return zlib.crc32(f"q{qid}:{status}:{version}:{votes}:{bool(pinned)}".encode())
+    return _hash(f"q{qid}:{status}:{version}:{votes}:{bool(pinned)}")
 
 
 def session_hash(session: dict | None) -> int:
     if not session:
         return 0
-    return zlib.crc32(
-        f"s:{session.get('status')}:{bool(session.get('qa_open'))}:{session.get('version')}".encode()
+    return _hash(
+        f"s:{session.get('status')}:{bool(session.get('qa_open'))}:{session.get('version')}"
     )
 
 
@@ -127,6 +135,8 @@ class _Conn(SansIO):
 
     def send(self, message: dict) -> bool:
         if not self.opened or self.transport is None or self.transport.is_closing():
+            return False
+        if self.proto.state is not State.OPEN:  # our close frame is out, or the server's in
             return False
         self.proto.send_text(json.dumps(message, separators=(",", ":")).encode())
         self._flush()
@@ -478,6 +488,8 @@ class FaultWorker(Worker):
                 "kind": f.kind,
                 "exact": exact,
                 "changed_at": f.changed_at,
+                "digest": f.digest,
+                "questions": len(f.questions),
                 "connected": f.connected(),
                 "stats": dict(f.stats),
                 "close_codes": dict(f.close_codes),

@@ -13,8 +13,13 @@ through the API. Then the fault:
 - daphne_kill: SIGKILL one Daphne process; its clients reconnect, and the refused
   connection goes to the other process (as a load balancer would send it).
 
-The moderator keeps acting through the fault and for `after` seconds once it is over (the
-"back" moment: Redis answers again, or the kill), then stops; the truth is then read from the
+The moderator keeps acting through the fault. "Back" is the moment the fault is over: the new
+Redis answers PING, or the kill. After a Redis restart the moderator stops at back: what the
+clients must recover to is then what was committed while Redis was down (no broadcast could
+carry it), and no approval answered later sets the floor of the measure. After the instant
+faults (pubsub_kill, daphne_kill) the moderator acts `after` seconds more, since only changes
+made after the kill can be lost; their time to recovery cannot be shorter than the last
+approval's answer, so the time from that answer is given too. The truth is then read from the
 database. Time to recovery of a client = from back to the moment its state (the digest of
 session and questions) last changed, if it now equals the truth; clients not equal to it
 `bound` seconds after back are unrecovered. A fresh socket per stream and process then
@@ -53,7 +58,7 @@ class Config:
     interval: float = 0.2  # seconds between the moderator's approvals
     before: float = 3.0  # acting before the fault
     down: float = 3.0  # Redis kept down (redis_restart)
-    after: float = 2.0  # acting after the fault is over
+    after: float = 2.0  # acting after an instant fault (pubsub_kill, daphne_kill)
     bound: float = 60.0  # a client not exact this long after "back" is unrecovered
     burst: tuple[int, ...] = (300, 2000)
     daphne: int = 2
@@ -164,18 +169,24 @@ def recovery(
     ctl,
     fleet: Fleet,
     cfg: Config,
+    after: float,
     log: Callable[[str], None],
 ) -> dict:
-    """One recovery scenario: set up, connect, act, fault, measure, tear down.
-    `fault(procs)` does the damage and returns (t_fault, t_back, details)."""
-    pending = int((cfg.before + cfg.down + cfg.after + 5) / cfg.interval) + 20
+    """One recovery scenario: set up, connect, act, fault, act `after` seconds more, measure,
+    tear down. `fault(procs)` does the damage and returns (t_fault, t_back, details)."""
+    pending = int((cfg.before + cfg.down + after + 5) / cfg.interval) + 20
     data = ctl.call(
         "setup", name=f"{name}-{int(time.time())}", moderation="pre", pending=pending, approved=20
     )
     procs = stack.start_daphne(cfg.daphne, name=f"fault-{name}")
     moderator = None
     group = name
-    out: dict = {"clients": cfg.clients, "displays": cfg.displays, "moderators": cfg.moderators}
+    out: dict = {
+        "clients": cfg.clients,
+        "displays": cfg.displays,
+        "moderators": cfg.moderators,
+        "acting_after_back_s": after,
+    }
     try:
         ports = [p.port for p in procs]
         bases = [f"http://127.0.0.1:{p}" for p in ports]
@@ -216,7 +227,7 @@ def recovery(
         out["fault"] = details
         out["down_s"] = round(t_back - t_fault, 2)
         log(f"{name}: fault at +0, back at +{t_back - t_fault:.2f} s")
-        time.sleep(max(0.0, t_back + cfg.after - time.time()))
+        time.sleep(max(0.0, t_back + after - time.time()))
         actions = moderator.stop()
         moderator = None
         t_last = max((a["at"] + a["took"] for a in actions), default=t_back)
@@ -316,7 +327,13 @@ def _actions(actions: list[dict], t_fault: float, t_back: float) -> dict:
             return "before"
         return "during" if a["at"] < t_back else "after"
 
-    out: dict = {"count": len(actions)}
+    out: dict = {
+        "count": len(actions),
+        # Each approval: seconds from back to its request, how long its answer took, status.
+        "timeline": [
+            [round(a["at"] - t_back, 2), round(a["took"], 3), a["status"]] for a in actions
+        ],
+    }
     for name in ("before", "during", "after"):
         mine = [a for a in actions if phase(a) == name]
         out[name] = {
@@ -470,8 +487,9 @@ def run(args, *, stack, ctl, deadline: float, log, cfg: Config) -> dict:
                     "pubsub_kill": lambda: pubsub_kill(stack),
                     "daphne_kill": daphne_kill,
                 }[name]()
+                after = 0.0 if name == "redis_restart" else cfg.after
                 out[name] = recovery(
-                    name, fault, stack=stack, ctl=ctl, fleet=fleet, cfg=cfg, log=log
+                    name, fault, stack=stack, ctl=ctl, fleet=fleet, cfg=cfg, after=after, log=log
                 )
             except Exception as exc:
                 out[name] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
