@@ -182,7 +182,8 @@ else:
 REALTIME = {
     "PREFIX": os.environ.get("REALTIME_PREFIX", "hoithao"),
     "HISTORY": env_int("REALTIME_HISTORY", 500),
-    "VOTES_INTERVAL_MS": env_int("REALTIME_VOTES_INTERVAL_MS", 500),
+    # The window in which changes marked for coalescing (vote tallies) become one message.
+    "COALESCE_MS": env_int("REALTIME_COALESCE_MS", 500),
     "SOCKET_QUEUE": env_int("REALTIME_SOCKET_QUEUE", 256),
     "WATCHDOG_SECONDS": env_int("REALTIME_WATCHDOG_SECONDS", 5),
     "CLOCK_SECONDS": env_int("REALTIME_CLOCK_SECONDS", 30),

@@ -7,5 +7,14 @@ class LiveConfig(AppConfig):
     verbose_name = _("Events and sessions")
 
     def ready(self) -> None:
-        # Registers the stream snapshot bases and the hall display clock.
-        from live import broadcast  # noqa: F401
+        """Everything live contributes to the realtime transport, in one place (the registries
+        are listed in docs/architecture.md)."""
+        from live import broadcast, messages
+        from live.realtime import envelope, hub, snapshots, streams
+
+        envelope.register_stream_types(*messages.STREAM_TYPES)
+        snapshots.register_base(streams.SESSION, broadcast.session_base)
+        snapshots.register_base(streams.MODERATION, broadcast.moderation_base)
+        snapshots.register_base(streams.DISPLAY, broadcast.display_base)
+        hub.register_ticker(broadcast.display_clock)  # displays move on to the next session
+        hub.register_ticker(broadcast.presence_clock)  # moderators see who is connected

@@ -11,32 +11,31 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import transaction
 
-from live import selectors
+from live import messages, selectors
 from live.models import Session
-from live.realtime import envelope, snapshots, streams
+from live.realtime import snapshots, streams
 from live.realtime.backend import get_backend
 from live.realtime.envelope import dumps
-from live.realtime.hub import register_ticker
 from live.realtime.publish import publish_now, publish_on_commit
 from live.representations import event_data, hall_data, session_data
 
 log = logging.getLogger(__name__)
 
 
-def _session_base(session_id: int) -> tuple[dict, dict]:
+def session_base(session_id: int) -> tuple[dict, dict]:
     session = selectors.sessions_with_people().filter(pk=session_id).first()
     if session is None:
         raise LookupError(session_id)
     return {"session": session_data(session)}, {"session": session}
 
 
-def _moderation_base(session_id: int) -> tuple[dict, dict]:
-    data, context = _session_base(session_id)
+def moderation_base(session_id: int) -> tuple[dict, dict]:
+    data, context = session_base(session_id)
     data["presence"] = presence_of(context["session"])
     return data, context
 
 
-def _display_base(hall_id: int) -> tuple[dict, dict]:
+def display_base(hall_id: int) -> tuple[dict, dict]:
     hall = selectors.hall_for_display(hall_id=hall_id)
     if hall is None:
         raise LookupError(hall_id)
@@ -54,11 +53,6 @@ def _display_base(hall_id: int) -> tuple[dict, dict]:
     return data, {"session": session, "hall": hall}
 
 
-snapshots.register_base(streams.SESSION, _session_base)
-snapshots.register_base(streams.MODERATION, _moderation_base)
-snapshots.register_base(streams.DISPLAY, _display_base)
-
-
 def display_streams_showing(session: Session) -> list[str]:
     """The hall display stream, if that hall currently shows this session."""
     if selectors.hall_current_session_id(hall_id=session.hall_id) == session.pk:
@@ -72,14 +66,14 @@ def publish_session_updated(session: Session, *, previous_hall_id: int | None = 
     display of the hall the session moved out of, `previous_hall_id`)."""
     targets = [streams.session_stream(session.pk), streams.moderation_stream(session.pk)]
     data = dumps({"session": session_data(session)})
-    publish_on_commit(targets, envelope.SESSION_UPDATED, data)
+    publish_on_commit(targets, messages.SESSION_UPDATED, data)
     hall_id = session.hall_id
 
     def after_commit() -> None:
         if not refresh_hall_display(hall_id) and (
             selectors.hall_current_session_id(hall_id=hall_id) == session.pk
         ):
-            publish_now([streams.display_stream(hall_id)], envelope.SESSION_UPDATED, data)
+            publish_now([streams.display_stream(hall_id)], messages.SESSION_UPDATED, data)
         if previous_hall_id is not None and previous_hall_id != hall_id:
             refresh_hall_display(previous_hall_id)
 
@@ -99,7 +93,7 @@ def publish_displays_on_commit(hall_ids: list[int]) -> None:
             marker = _hall_marker(selectors.hall_current_session_id(hall_id=hall_id))
             get_backend().swap(_hall_marker_key(hall_id), marker)
             stream = streams.display_stream(hall_id)
-            publish_now([stream], envelope.DISPLAY_SESSION_CHANGED, snapshots.build(stream))
+            publish_now([stream], messages.DISPLAY_SESSION_CHANGED, snapshots.build(stream))
 
     if hall_ids:
         transaction.on_commit(after_commit, robust=True)
@@ -121,7 +115,7 @@ def refresh_hall_display(hall_id: int) -> bool:
     if get_backend().swap(_hall_marker_key(hall_id), marker) == marker:
         return False
     stream = streams.display_stream(hall_id)
-    publish_now([stream], envelope.DISPLAY_SESSION_CHANGED, snapshots.build(stream))
+    publish_now([stream], messages.DISPLAY_SESSION_CHANGED, snapshots.build(stream))
     return True
 
 
@@ -139,9 +133,6 @@ async def display_clock(hub) -> None:
                 await database_sync_to_async(refresh_hall_display)(hall_id)
             except Exception:
                 log.exception("display clock failed for hall %s", hall_id)
-
-
-register_ticker(display_clock)
 
 
 def presence_of(session: Session) -> dict[str, int]:
@@ -170,7 +161,7 @@ def publish_presence(session_id: int) -> None:
     if get_backend().swap(f"presence-sent:{session_id}", marker) != marker:
         publish_now(
             [streams.moderation_stream(session_id)],
-            envelope.PRESENCE_UPDATED,
+            messages.PRESENCE_UPDATED,
             {"presence": presence},
         )
 
@@ -196,6 +187,3 @@ async def presence_clock(hub) -> None:
                 await database_sync_to_async(publish_presence)(session_id)
         except Exception:
             log.exception("presence report failed")
-
-
-register_ticker(presence_clock)

@@ -25,6 +25,12 @@ from live.models import Event, Hall, Session, Speaker
 # "event.<field>", "hall.<field>" or "speaker.<field>". qa registers its audit row here.
 session_change_hooks: list[Callable[..., None]] = []
 
+
+def register_session_change_hook(hook: Callable[..., None]) -> None:
+    if hook not in session_change_hooks:
+        session_change_hooks.append(hook)
+
+
 # What session_update changes besides its status, Q&A switch and moderation mode: the
 # programme, as the admin edits it.
 SESSION_PROGRAMME_FIELDS = (

@@ -7,6 +7,15 @@ class QaConfig(AppConfig):
     verbose_name = _("Questions and answers")
 
     def ready(self) -> None:
-        # qa contributes the questions to live's stream snapshots, the vote tally flusher
-        # and the session audit hook.
-        from qa import broadcast, services  # noqa: F401
+        """Everything qa contributes to live and its transport, in one place (the registries
+        are listed in docs/architecture.md): live never imports qa."""
+        from live import services as live_services
+        from live.realtime import coalesce, envelope, snapshots, streams
+        from qa import broadcast, messages, services
+
+        envelope.register_stream_types(*messages.STREAM_TYPES)
+        snapshots.contribute(streams.SESSION, broadcast.public_part)
+        snapshots.contribute(streams.DISPLAY, broadcast.public_part)
+        snapshots.contribute(streams.MODERATION, broadcast.moderation_part)
+        coalesce.register(broadcast.VOTES, broadcast.flush_votes)
+        live_services.register_session_change_hook(services.audit_session_change)

@@ -4,8 +4,9 @@ each stream's snapshot. Which stream sees which view is decided in `question_cha
 from __future__ import annotations
 
 from live.broadcast import display_streams_showing
-from live.realtime import coalesce, envelope, snapshots, streams
+from live.realtime import coalesce, streams
 from live.realtime.publish import publish_now, publish_on_commit
+from qa import messages
 from qa.enums import PUBLIC_STATUSES
 from qa.models import Question
 from qa.representations import question_moderation, question_public
@@ -19,24 +20,28 @@ def question_changed(question: Question, *, before: str | None, last_action=None
     and the hall display get it while it is public, and `question.removed` when it leaves."""
     session = question.session
     moderation = [streams.moderation_stream(session.pk)]
-    kind = envelope.QUESTION_CREATED if before is None else envelope.QUESTION_UPDATED
+    kind = messages.QUESTION_CREATED if before is None else messages.QUESTION_UPDATED
     publish_on_commit(moderation, kind, question_moderation(question, last_action))
 
     was_public = before in PUBLIC_STATUSES
     if question.status in PUBLIC_STATUSES:
         public = [streams.session_stream(session.pk), *display_streams_showing(session)]
-        publish_on_commit(public, envelope.QUESTION_UPDATED, question_public(question))
+        publish_on_commit(public, messages.QUESTION_UPDATED, question_public(question))
     elif was_public:
         public = [streams.session_stream(session.pk), *display_streams_showing(session)]
         reason = "merged" if question.merged_into_id else question.status
-        publish_on_commit(public, envelope.QUESTION_REMOVED, {"id": question.pk, "reason": reason})
+        publish_on_commit(public, messages.QUESTION_REMOVED, {"id": question.pk, "reason": reason})
+
+
+# The coalescing window of vote tallies (one `votes.updated` per window and session).
+VOTES = "votes"
 
 
 def votes_changed(*, session_id: int, question_id: int) -> None:
-    coalesce.mark_on_commit("votes", str(session_id), str(question_id))
+    coalesce.mark_on_commit(VOTES, str(session_id), str(question_id))
 
 
-def _flush_votes(session_key: str, question_ids: list[str]) -> None:
+def flush_votes(session_key: str, question_ids: list[str]) -> None:
     """One `votes.updated` for the window, with absolute tallies (one query)."""
     rows = list(
         Question.objects.filter(session_id=int(session_key), pk__in=[int(i) for i in question_ids])
@@ -48,32 +53,24 @@ def _flush_votes(session_key: str, question_ids: list[str]) -> None:
     session = rows[0].session
     every = {str(q.pk): q.vote_count for q in rows}
     public = {str(q.pk): q.vote_count for q in rows if q.status in PUBLIC_STATUSES}
-    publish_now([streams.moderation_stream(session.pk)], envelope.VOTES_UPDATED, {"votes": every})
+    publish_now([streams.moderation_stream(session.pk)], messages.VOTES_UPDATED, {"votes": every})
     if public:
         targets = [streams.session_stream(session.pk), *display_streams_showing(session)]
-        publish_now(targets, envelope.VOTES_UPDATED, {"votes": public})
-
-
-coalesce.register("votes", _flush_votes)
+        publish_now(targets, messages.VOTES_UPDATED, {"votes": public})
 
 
 # ---- snapshot parts -----------------------------------------------------------------------------
 
 
-def _public_part(context: dict) -> dict:
+def public_part(context: dict) -> dict:
     session = context.get("session")
     if session is None:
         return {"questions": []}
     return {"questions": [question_public(q) for q in public_questions(session_id=session.pk)]}
 
 
-def _moderation_part(context: dict) -> dict:
+def moderation_part(context: dict) -> dict:
     session = context["session"]
     questions = list(Question.objects.filter(session_id=session.pk).order_by("created_at", "id"))
     actions = last_actions(session_id=session.pk)
     return {"questions": [question_moderation(q, actions.get(q.pk)) for q in questions]}
-
-
-snapshots.contribute(streams.SESSION, _public_part)
-snapshots.contribute(streams.DISPLAY, _public_part)
-snapshots.contribute(streams.MODERATION, _moderation_part)

@@ -29,9 +29,8 @@ from live.api_common import (
 from live.consumers import SessionStreamConsumer
 from live.errors import DomainError
 from live.models import Event, Session
-from live.realtime import envelope
 from live.realtime.batch import GroupCommit, run_each
-from qa import services
+from qa import messages, services
 from qa.models import Participant
 from qa.permissions import is_question_retry
 from qa.representations import question_own
@@ -156,7 +155,7 @@ class AudienceStreamConsumer(SessionStreamConsumer):
             )
             return
         self._become(participant)
-        await self.send_local(envelope.IDENTIFIED, {**context, "participant": participant.pk})
+        await self.send_local(messages.IDENTIFIED, {**context, "participant": participant.pk})
 
     def _identify_allowed(self) -> bool:
         """A token bucket per socket (IDENTIFY_BURST, refilled at IDENTIFY_PER_SECOND)."""
@@ -187,7 +186,7 @@ class AudienceStreamConsumer(SessionStreamConsumer):
         participant, token = result
         self._become(participant)
         await self.send_local(
-            envelope.JOINED,
+            messages.JOINED,
             {**context, "participant": participant.pk, "participant_token": token},
         )
 
@@ -216,7 +215,7 @@ class AudienceStreamConsumer(SessionStreamConsumer):
             self._answer(
                 database_calls.submit(call),
                 context,
-                envelope.ASKED,
+                messages.ASKED,
                 lambda result: {"created": result[1], "question": result[0]},
             )
         )
@@ -259,7 +258,7 @@ class AudienceStreamConsumer(SessionStreamConsumer):
             self._answer(
                 vote_commits.submit((scope_client_ip(self.scope), change)),
                 context,
-                envelope.VOTE_DONE,
+                messages.VOTE_DONE,
                 lambda votes: {"voted": voted, "votes": votes},
             )
         )
@@ -319,9 +318,9 @@ class AudienceStreamConsumer(SessionStreamConsumer):
 
     commands = {
         **SessionStreamConsumer.commands,
-        envelope.IDENTIFY: command_identify,
-        envelope.JOIN: command_join,
-        envelope.ASK: command_ask,
-        envelope.VOTE: command_vote,
-        envelope.UNVOTE: command_unvote,
+        messages.IDENTIFY: command_identify,
+        messages.JOIN: command_join,
+        messages.ASK: command_ask,
+        messages.VOTE: command_vote,
+        messages.UNVOTE: command_unvote,
     }

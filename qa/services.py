@@ -19,7 +19,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from live import services as live_services
 from live.enums import SessionStatus
 from live.errors import Conflict, DomainError
 from live.models import Event, Session
@@ -465,10 +464,10 @@ def vote_withdraw(*, question_id: int, participant: Participant) -> int:
     return _vote(question_id=question_id, participant=participant, voted=False)
 
 
-# ---- the session's audit row (registered with live) --------------------------------------------
+# ---- the session's audit row (a session change hook of live, QaConfig.ready) --------------------------------------------
 
 
-def _audit_session_change(*, session: Session, actor, changes: dict) -> None:
+def audit_session_change(*, session: Session, actor, changes: dict) -> None:
     ModerationAction.objects.create(
         session=session,
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -489,7 +488,3 @@ def _audit_value(value):
     if isinstance(value, datetime.date):
         return value.isoformat()
     return value
-
-
-if _audit_session_change not in live_services.session_change_hooks:
-    live_services.session_change_hooks.append(_audit_session_change)

@@ -3,7 +3,7 @@
 Votes arrive by the thousand; screens need the tally, not every click. `mark_on_commit`
 records what changed; the first mark in a window arms a timer in this process; when it fires,
 the registered flusher gets every member marked meanwhile (across all processes, through
-the backend) and publishes one message. A window spans `REALTIME["VOTES_INTERVAL_MS"]`."""
+the backend) and publishes one message. A window spans `REALTIME["COALESCE_MS"]`."""
 
 import logging
 import threading
@@ -25,7 +25,7 @@ def register(kind: str, flusher: Callable[[str, list[str]], None]) -> None:
 
 
 def window_ms() -> int:
-    return settings.REALTIME["VOTES_INTERVAL_MS"]
+    return settings.REALTIME["COALESCE_MS"]
 
 
 def mark_on_commit(kind: str, key: str, member: str) -> None:

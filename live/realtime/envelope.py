@@ -6,43 +6,27 @@ frames are built there; the helpers here build the frames a consumer sends by it
 import json
 from typing import Any
 
-# Server -> client
-SNAPSHOT = "snapshot"
-SESSION_UPDATED = "session.updated"
-QUESTION_CREATED = "question.created"
-QUESTION_UPDATED = "question.updated"
-QUESTION_REMOVED = "question.removed"
-VOTES_UPDATED = "votes.updated"
-DISPLAY_SESSION_CHANGED = "display.session_changed"
-PRESENCE_UPDATED = "presence.updated"
+# The transport's own frames. What a stream carries besides snapshots is the apps' business:
+# each registers its message types (register_stream_types, from its AppConfig.ready) and the
+# transport checks only that a published type is registered.
+SNAPSHOT = "snapshot"  # server -> client: the full state of a stream
 PONG = "pong"
 ERROR = "error"
-IDENTIFIED = "identified"  # the answer to identify
-VOTE_DONE = "vote.done"  # the answer to vote / unvote, once committed
-JOINED = "joined"  # the answer to join: the new participant's token
-ASKED = "asked"  # the answer to ask: the question as stored
-
-# Client -> server
-PING = "ping"
+PING = "ping"  # client -> server
 RESUME = "resume"
 RESYNC = "resync"
-IDENTIFY = "identify"  # session stream: the phone's participant token, before votes
-JOIN = "join"  # session stream: a new participant, identified on this socket
-ASK = "ask"
-VOTE = "vote"
-UNVOTE = "unvote"
 
-STREAM_TYPES = frozenset(
-    {
-        SESSION_UPDATED,
-        QUESTION_CREATED,
-        QUESTION_UPDATED,
-        QUESTION_REMOVED,
-        VOTES_UPDATED,
-        DISPLAY_SESSION_CHANGED,
-        PRESENCE_UPDATED,
-    }
-)
+_stream_types: set[str] = set()
+
+
+def register_stream_types(*types: str) -> None:
+    """Types an app publishes on streams (e.g. "question.updated")."""
+    _stream_types.update(types)
+
+
+def is_stream_type(type: str) -> bool:
+    return type in _stream_types
+
 
 # Close codes. Daphne's WebSocket library sends only 1000 and 3000-4999 from the server (a
 # 1011 is refused and the client never learns the socket is dead), so every close the server

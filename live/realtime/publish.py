@@ -10,15 +10,15 @@ from typing import Any
 from django.db import transaction
 
 from live.realtime.backend import get_backend
-from live.realtime.envelope import STREAM_TYPES, dumps
+from live.realtime.envelope import dumps, is_stream_type
 
 log = logging.getLogger(__name__)
 
 
 def publish_now(streams: Iterable[str], type: str, data: dict[str, Any] | str) -> None:
     """Publish to each stream. `data` is serialised once, whatever the number of streams."""
-    if type not in STREAM_TYPES:
-        raise ValueError(f"unknown stream message type {type!r}")
+    if not is_stream_type(type):
+        raise ValueError(f"stream message type {type!r} is not registered")
     data_json = data if isinstance(data, str) else dumps(data)
     backend = get_backend()
     for stream in streams:

@@ -9,7 +9,7 @@ import json
 import pytest
 from websockets.sync.client import connect
 
-from live.realtime import envelope, streams
+from live.realtime import streams
 from live.realtime.publish import publish_now
 from tests import factories
 
@@ -45,7 +45,7 @@ def test_direct_write_delivers_large_and_burst_frames_intact_in_order(daphne):
 
         count = 200
         for i in range(count):
-            publish_now([stream], envelope.QUESTION_UPDATED, {"id": i, "pad": PADS[i % len(PADS)]})
+            publish_now([stream], "question.updated", {"id": i, "pad": PADS[i % len(PADS)]})
         frames = [json.loads(ws.recv(timeout=15)) for _ in range(count)]
 
     first = snapshot["seq"] + 1

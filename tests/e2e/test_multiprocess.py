@@ -104,7 +104,7 @@ async def test_channel_layer_group_survives_idle_longer_than_redis_timeout():
 
 async def test_slow_client_is_dropped_and_others_get_everything(daphne):
     """A phone that stops reading must not hold the server's memory or slow the others."""
-    from live.realtime import envelope, streams
+    from live.realtime import streams
     from live.realtime.publish import publish_now
 
     server = daphne()  # drops a socket with more than 1 MiB waiting for it
@@ -131,7 +131,7 @@ async def test_slow_client_is_dropped_and_others_get_everything(daphne):
             await asyncio.to_thread(
                 publish_now,
                 [streams.session_stream(session.pk)],
-                envelope.SESSION_UPDATED,
+                "session.updated",
                 {"session": {"id": session.pk, "i": i, "padding": padding}},
             )
         received = await reader

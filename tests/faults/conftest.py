@@ -42,7 +42,7 @@ def production_env(redis_url: str, prefix: str, *, generous_throttles: bool) -> 
         "SECURE_SSL_REDIRECT": "0",
         "REDIS_URL": redis_url,
         "REALTIME_PREFIX": prefix,
-        "REALTIME_VOTES_INTERVAL_MS": "500",
+        "REALTIME_COALESCE_MS": "500",
         "REALTIME_WATCHDOG_SECONDS": "5",
         "REALTIME_PRESENCE_SECONDS": "3",
         "LOG_LEVEL": "WARNING",

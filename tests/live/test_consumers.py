@@ -6,6 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 from rest_framework.authtoken.models import Token
 
+from live import services as live_services
 from qa import services
 from tests import factories
 from tests.realtime import StreamClient, token_header
@@ -184,7 +185,7 @@ async def test_display_stream_switches_when_session_ends(stream_client):
     )
     display = await stream_client(f"/ws/halls/{session.hall_id}/display/")
 
-    await database_sync_to_async(services.live_services.session_update)(
+    await database_sync_to_async(live_services.session_update)(
         session_id=session.pk, actor=moderator, status="ended"
     )
 
@@ -290,7 +291,7 @@ async def test_session_status_change_reaches_audience_moderators_and_display(str
     console = await stream_client(f"/ws/sessions/{session.pk}/moderation/", token_header(token))
     display = await stream_client(f"/ws/halls/{session.hall_id}/display/")
 
-    await database_sync_to_async(services.live_services.session_update)(
+    await database_sync_to_async(live_services.session_update)(
         session_id=session.pk, actor=moderator, status="qa", qa_open=False
     )
 

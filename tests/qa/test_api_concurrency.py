@@ -43,7 +43,7 @@ def run_threads(count, work):
 
 def settle_broadcasts():
     """Let the vote coalescing timers (live/realtime/coalesce.py) run before the tables go."""
-    time.sleep(settings.REALTIME["VOTES_INTERVAL_MS"] * 3 / 1000)
+    time.sleep(settings.REALTIME["COALESCE_MS"] * 3 / 1000)
 
 
 def test_submit_same_client_id_racing_retries_make_one_question():
