@@ -330,15 +330,20 @@ class RedisSubscriber:
 
     async def _run(self) -> None:
         backoff = 0.1
+        failures = 0  # in a row: an outage is logged once as a warning, not every 2 s
         while not self._closed:
             try:
                 await self._connect()
-                backoff = 0.1
+                if failures:
+                    log.warning("realtime subscriber reconnected after %d attempts", failures)
+                backoff, failures = 0.1, 0
                 await self._read(catch_up=self.connections > 1)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("realtime subscriber lost its Redis connection: %r", exc)
+                failures += 1
+                level = logging.WARNING if failures == 1 else logging.DEBUG
+                log.log(level, "realtime subscriber has no Redis connection: %r", exc)
             finally:
                 self._connected = False
                 self._confirmed.clear()
