@@ -1,3 +1,6 @@
+import asyncio
+import json
+
 import pytest
 from django.core.cache import cache
 
@@ -32,6 +35,37 @@ async def stream_client():
     for client in clients:
         await client.disconnect()
     await close_hub()
+
+
+@pytest.fixture
+def memory_backend():
+    """The in-memory realtime backend (one process, as `make run` without Redis) for this
+    test, fresh and empty; the previous backend comes back after."""
+    from live.realtime import backend as backend_module
+    from live.realtime.memory_backend import MemoryBackend
+
+    previous = backend_module._backend
+    backend_module._backend = MemoryBackend(history=500)
+    yield backend_module._backend
+    backend_module._backend = previous
+
+
+@pytest.fixture
+def published(memory_backend):
+    """published(stream) -> [(type, data)] of every message published on that stream during
+    this test, read back from the (in-memory) backend's history as a client resuming would."""
+
+    async def history(stream: str) -> list[str]:
+        position = await memory_backend.position(stream)
+        frames = await memory_backend.history_after(stream, position.epoch, 0)
+        assert frames is not None, f"{stream}: history not kept"
+        return frames
+
+    def read(stream: str) -> list[tuple[str, dict]]:
+        frames = [json.loads(frame) for frame in asyncio.run(history(stream))]
+        return [(frame["type"], frame["data"]) for frame in frames]
+
+    return read
 
 
 @pytest.fixture

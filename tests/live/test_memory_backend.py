@@ -3,21 +3,11 @@
 import pytest
 from channels.db import database_sync_to_async
 
-from live.realtime import backend as backend_module
-from live.realtime.memory_backend import MemoryBackend
 from qa import services
 from tests import factories
 from tests.realtime import state_of
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def memory_backend():
-    previous = backend_module._backend
-    backend_module._backend = MemoryBackend(history=500)
-    yield backend_module._backend
-    backend_module._backend = previous
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("memory_backend")]
 
 
 @database_sync_to_async
