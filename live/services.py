@@ -225,8 +225,13 @@ def _save_changes(obj: Any, fields: dict[str, Any]) -> dict[str, tuple]:
     for field, (_old, new) in changes.items():
         setattr(obj, field, new)
     if changes:
-        try:  # the model's own rules (validators, clean(), uniqueness) on what changed
-            obj.full_clean(exclude=[f.name for f in obj._meta.fields if f.name not in changes])
+        unchanged = [f.name for f in obj._meta.fields if f.name not in changes]
+        try:  # the model's rules: validators of what changed; clean(); every uniqueness rule
+            # (full_clean(exclude=...) would skip a unique_together naming an unchanged field)
+            obj.clean_fields(exclude=unchanged)
+            obj.clean()
+            obj.validate_unique()
+            obj.validate_constraints()
         except ValidationError as exc:
             raise DomainError(
                 " ".join(exc.messages), code=f"{obj._meta.model_name}.invalid"

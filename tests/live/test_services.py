@@ -298,6 +298,21 @@ def test_hall_update_audits_its_sessions_and_refreshes_its_display(
     assert published(streams.display_stream(other_hall.pk)) == []
 
 
+def test_hall_update_to_a_slug_taken_in_the_event_is_refused_and_changes_nothing(
+    summit, django_capture_on_commit_callbacks, published
+):
+    session, other_hall, moderator = summit
+
+    with pytest.raises(DomainError) as refused, django_capture_on_commit_callbacks(execute=True):
+        services.hall_update(hall_id=other_hall.pk, actor=moderator, slug=session.hall.slug)
+
+    assert refused.value.code == "hall.invalid"
+    other_hall.refresh_from_db()
+    assert other_hall.slug != session.hall.slug
+    assert audit_rows(session) == []
+    assert published(streams.display_stream(other_hall.pk)) == []
+
+
 def test_speaker_update_bumps_and_publishes_each_of_its_sessions(
     summit, django_capture_on_commit_callbacks, published
 ):
