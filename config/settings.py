@@ -104,7 +104,7 @@ if DATABASE_URL:
     # (issue 10). The size is this process's share of PostgreSQL's connection budget:
     # (DATABASE_MAX_CONNECTIONS - DATABASE_RESERVED_CONNECTIONS) // APP_PROCESSES, between 2
     # and 40 (more connections than that only contend for the same two cores). A request that
-    # waits DATABASE_POOL_TIMEOUT seconds answers 503 with Retry-After (live/api_common.py).
+    # waits DATABASE_POOL_TIMEOUT seconds answers 503 with Retry-After (live/api_errors.py).
     # DATABASE_POOL_SIZE overrides the size; 0 turns the pool off.
     APP_PROCESSES = max(1, env_int("APP_PROCESSES", env_int("WEB_CONCURRENCY", 2)))
     DATABASE_MAX_CONNECTIONS = env_int("DATABASE_MAX_CONNECTIONS", 100)
@@ -224,8 +224,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Every error as {"code", "detail"} (live/api_common.py).
-    "EXCEPTION_HANDLER": "live.api_common.api_exception_handler",
+    # Every error as {"code", "detail"} (live/api_errors.py).
+    "EXCEPTION_HANDLER": "live.api_errors.api_exception_handler",
     # JSON bounded in size and depth before parsing (live/parsers.py); forms for sign-in.
     "DEFAULT_PARSER_CLASSES": [
         "live.parsers.BoundedJSONParser",
@@ -239,7 +239,7 @@ REST_FRAMEWORK = {
         "participant_vote": os.environ.get("THROTTLE_PARTICIPANT_VOTE", "60/min"),
         "ip_question": os.environ.get("THROTTLE_IP_QUESTION", "600/min"),
         "ip_vote": os.environ.get("THROTTLE_IP_VOTE", "6000/min"),
-        # New identities per address, three windows together (live/api_common.JOIN_SCOPES):
+        # New identities per address, three windows together (qa/throttles.JOIN_SCOPES):
         # a hall of 2,000 phones may share one NAT address and join in the same minute; a
         # script gets that burst, then waits for the window instead of taking the hour's
         # quota in seconds.

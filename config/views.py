@@ -22,7 +22,8 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from rest_framework import exceptions
 
-from live.api_common import SERVER_ERROR_DETAIL, PayloadTooLarge, ServiceUnavailable
+from live.api_errors import SERVER_ERROR_DETAIL, ServiceUnavailable
+from live.parsers import PayloadTooLarge
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from live import selectors, services
-from live.api_common import IPAuthThrottle, ModeratorCandidate, ensure_moderator, error_responses
+from live.api_errors import error_responses
 from live.errors import DomainError
 from live.models import Event
+from live.permissions import ModeratorCandidate, ensure_moderator
 from live.representations import event_data, hall_data, session_data
 from live.serializers import (
     EventDetailSerializer,
@@ -23,6 +24,7 @@ from live.serializers import (
     TokenRequestSerializer,
     TokenSerializer,
 )
+from live.throttling import IPAuthThrottle
 
 
 def get_session(session_id: int):

@@ -16,15 +16,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from live.api_common import (
-    IPJoinThrottle,
-    ModeratorCandidate,
-    ensure_moderator,
-    error_extras,
-    error_responses,
-)
+from live.api_errors import error_extras, error_responses
 from live.errors import DomainError
 from live.models import Event, Session
+from live.permissions import ModeratorCandidate, ensure_moderator
 from live.selectors import user_can_moderate
 from qa import selectors, services
 from qa.authentication import ParticipantAuthentication
@@ -32,11 +27,10 @@ from qa.enums import QuestionAction
 from qa.exports import CSVExportRenderer, JSONExportRenderer, export_data
 from qa.models import ModerationAction, Question
 from qa.permissions import (
-    IPQuestionThrottle,
-    IPVoteThrottle,
+    AskThrottle,
     IsParticipant,
-    ParticipantQuestionThrottle,
-    ParticipantVoteThrottle,
+    JoinThrottle,
+    VoteThrottle,
     request_participant,
 )
 from qa.representations import action_data, question_moderation, question_own, question_public
@@ -133,7 +127,7 @@ class JoinView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [IPJoinThrottle]
+    throttle_classes = [JoinThrottle]
 
     @extend_schema(
         operation_id="event_join",
@@ -178,7 +172,7 @@ class SessionQuestionsView(APIView):
 
     def get_throttles(self):
         if self.request.method == "POST":
-            return [ParticipantQuestionThrottle(), IPQuestionThrottle()]
+            return [AskThrottle()]
         return []
 
     @extend_schema(
@@ -244,7 +238,7 @@ class SessionQuestionsView(APIView):
 class VoteView(APIView):
     authentication_classes = PHONE_FIRST_AUTHENTICATION
     permission_classes = [IsParticipant]
-    throttle_classes = [ParticipantVoteThrottle, IPVoteThrottle]
+    throttle_classes = [VoteThrottle]
 
     @extend_schema(
         operation_id="vote_cast",

@@ -6,7 +6,7 @@ ms of CPU here, and a thread of its own fighting the others for the GIL; a hall 
 voting at once could not be answered in time: docs/performance.md). So the phone joins,
 identifies, votes and asks here, and uses the HTTP API only while its socket is down. Every
 command carries a `ref`; its answer (or error) carries it back. The rules are the HTTP API's:
-the same services, serializers and throttles apply."""
+the same services, serializers and throttle functions (qa/throttles.py) apply."""
 
 from __future__ import annotations
 
@@ -18,24 +18,18 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from live.api_common import (
-    UNAVAILABLE_ERRORS,
-    ServiceUnavailable,
-    count_requests,
-    error_fields,
-    join_allowed,
-    scope_client_ip,
-)
+from live.api_errors import UNAVAILABLE_ERRORS, ServiceUnavailable, error_fields
+from live.client_address import scope_client_ip
 from live.consumers import SessionStreamConsumer
 from live.errors import DomainError
 from live.models import Event, Session
 from live.realtime.batch import GroupCommit, run_each
 from qa import messages, services
 from qa.models import Participant
-from qa.permissions import is_question_retry
 from qa.representations import question_own
 from qa.selectors import participant_for_token
 from qa.serializers import JoinSerializer, QuestionSubmitSerializer
+from qa.throttles import throttle_ask, throttle_join, throttle_votes
 
 REF_MAX_LENGTH = 64
 
@@ -46,38 +40,16 @@ IDENTIFY_BURST = 5
 IDENTIFY_PER_SECOND = 1 / 6
 
 
-class Throttled(DomainError):
-    status = 429
-
-    def __init__(self, code: str, wait: float):
-        super().__init__(
-            _("Too many requests; try again in %(n)d s.") % {"n": max(1, round(wait))},
-            code=code,
-        )
-
-
-def _count(hits: list[tuple[str, str]], code: str) -> None:
-    """Count `hits` (scope, ident) as the HTTP throttles do; Throttled if one is over."""
-    refused = [wait for allowed, wait in count_requests(hits) if not allowed]
-    if refused:
-        raise Throttled(code, max(refused))
-
-
 # ---- the database work (run in Django's database thread, through database_calls) ----------
 
 
 def _join(event_id: int, display_name: str, ip: str) -> tuple[Participant, str]:
-    allowed, wait = join_allowed(ip)
-    if not allowed:
-        raise Throttled("join.throttled", wait)
+    throttle_join(ip=ip)
     return services.participant_join(event=Event(pk=event_id), display_name=display_name)
 
 
 def _ask(session_id: int, participant: Participant, ip: str, fields: dict) -> tuple[dict, bool]:
-    hits = [("ip_question", ip)]
-    if not is_question_retry(participant.pk, fields.get("client_id")):
-        hits.append(("participant_question", str(participant.pk)))
-    _count(hits, "question.throttled")
+    throttle_ask(participant_id=participant.pk, ip=ip, client_id=fields.get("client_id"))
     session = Session.objects.filter(pk=session_id).first()
     if session is None:
         raise DomainError(_("No such session."), code="session.not_found", status=404)
@@ -86,26 +58,13 @@ def _ask(session_id: int, participant: Participant, ip: str, fields: dict) -> tu
 
 
 def _votes_round(items: list[tuple[str, services.VoteChange]]) -> list[int | DomainError]:
-    """One round of socket votes (ip, change): the throttles the HTTP vote applies, the
-    phone's (`participant_vote`, per participant: every socket of a phone, every `identify`,
-    and its HTTP votes share it) and the address's (`ip_vote`), counted for the whole round
-    in one call (one Redis round trip), then the votes that passed applied in one transaction.
-    A vote over a limit answers `vote.throttled`; the others of the round still count."""
-    verdicts = count_requests(
-        [
-            hit
-            for ip, change in items
-            for hit in (("participant_vote", str(change.participant_id)), ("ip_vote", ip))
-        ]
-    )
-    results: list[int | DomainError | None] = [None] * len(items)
-    passed: list[int] = []
-    for i in range(len(items)):
-        refused = [wait for allowed, wait in verdicts[2 * i : 2 * i + 2] if not allowed]
-        if refused:
-            results[i] = Throttled("vote.throttled", max(refused))
-        else:
-            passed.append(i)
+    """One round of socket votes (ip, change): the HTTP vote's throttle function for the
+    whole round in one call (one Redis round trip), then the votes that passed applied in one
+    transaction. A vote over a limit answers `vote.throttled`; the others of the round still
+    count."""
+    refusals = throttle_votes([(change.participant_id, ip) for ip, change in items])
+    results: list[int | DomainError | None] = list(refusals)
+    passed = [i for i, refused in enumerate(refusals) if refused is None]
     if passed:
         applied = services.votes_apply([items[i][1] for i in passed])
         for i, result in zip(passed, applied, strict=True):

@@ -1,5 +1,6 @@
-"""What a phone may do on the API: the participant permission and throttles, and the
-OpenAPI description of the participant token (qa/authentication.py)."""
+"""What a phone may do on the API: the participant permission, the HTTP door of the phone's
+throttle functions (qa/throttles.py), and the OpenAPI description of the participant token
+(qa/authentication.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
-from rest_framework.throttling import BaseThrottle
 
-from live.api_common import IPThrottle, count_request
-from qa.models import Participant, Question
+from live.client_address import client_ip
+from live.throttling import ActionThrottle
+from qa.models import Participant
+from qa.throttles import throttle_ask, throttle_join, throttle_votes
 
 
 class ParticipantAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -35,51 +37,27 @@ class IsParticipant(BasePermission):
         return request_participant(request) is not None
 
 
-class ParticipantThrottle(BaseThrottle):
-    """Counts a participant's requests under `scope`; callers without a participant token are
-    left to the IP throttles."""
-
-    scope = ""
-
-    def allow_request(self, request: Request, view) -> bool:
-        participant = request_participant(request)
-        if participant is None:
-            return True
-        allowed, self._wait = count_request(self.scope, str(participant.pk))
-        return allowed
-
-    def wait(self) -> float:
-        return self._wait
+# DRF checks throttles after permissions: the ask and vote throttles below only meet requests
+# IsParticipant let through, so a participant is there.
 
 
-def is_question_retry(participant_id: int, client_id) -> bool:
-    """A retry of a question already stored (same client_id) is not a new question, so the
-    question throttles do not count it: a phone on bad Wi-Fi must always get its answer back."""
-    return (
-        isinstance(client_id, str)
-        and bool(client_id)
-        and Question.objects.filter(participant_id=participant_id, client_id=client_id).exists()
-    )
+class JoinThrottle(ActionThrottle):
+    def check(self, request: Request) -> None:
+        throttle_join(ip=client_ip(request))
 
 
-class ParticipantQuestionThrottle(ParticipantThrottle):
-    scope = "participant_question"
-
-    def allow_request(self, request: Request, view) -> bool:
-        participant = request_participant(request)
+class AskThrottle(ActionThrottle):
+    def check(self, request: Request) -> None:
         client_id = request.data.get("client_id") if isinstance(request.data, dict) else None
-        if participant is not None and is_question_retry(participant.pk, client_id):
-            return True
-        return super().allow_request(request, view)
+        throttle_ask(
+            participant_id=request_participant(request).pk,
+            ip=client_ip(request),
+            client_id=client_id,
+        )
 
 
-class ParticipantVoteThrottle(ParticipantThrottle):
-    scope = "participant_vote"
-
-
-class IPQuestionThrottle(IPThrottle):
-    scope = "ip_question"
-
-
-class IPVoteThrottle(IPThrottle):
-    scope = "ip_vote"
+class VoteThrottle(ActionThrottle):
+    def check(self, request: Request) -> None:
+        refused = throttle_votes([(request_participant(request).pk, client_ip(request))])[0]
+        if refused is not None:
+            raise refused

@@ -46,6 +46,15 @@ def last_actions(*, session_id: int) -> dict[int, ModerationAction]:
     return {a.question_id: a for a in actions}
 
 
+def is_question_retry(*, participant_id: int, client_id: object) -> bool:
+    """Whether this phone already stored a question with this client_id (a resend)."""
+    return (
+        isinstance(client_id, str)
+        and bool(client_id)
+        and Question.objects.filter(participant_id=participant_id, client_id=client_id).exists()
+    )
+
+
 def participant_for_token(*, token: str) -> Participant | None:
     if not token or len(token) > 128:
         return None

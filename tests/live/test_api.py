@@ -12,7 +12,8 @@ from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient, APIRequestFactory
 
-from live.api_common import api_exception_handler, client_ip
+from live.api_errors import api_exception_handler
+from live.client_address import client_ip
 from live.representations import session_data
 from live.selectors import sessions_with_people
 from qa.models import ModerationAction

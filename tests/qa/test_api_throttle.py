@@ -9,8 +9,9 @@ from django.conf import settings
 from django.core.cache import caches
 from django.test import override_settings
 
-from live.api_common import count_request, count_requests, join_allowed, throttle_rate
+from live.throttling import Throttled, count_request, count_requests, throttle_rate
 from qa.models import Participant, Question
+from qa.throttles import throttle_join
 from tests import factories
 from tests.api_clients import anonymous, as_participant
 
@@ -206,10 +207,20 @@ def test_throttle_with_redis_cache_is_atomic_across_threads(session):
 # ---- one accounting for both doors; joins spread --------------------------------------------------
 
 
+def join_verdict(ip):
+    """throttle_join as (allowed, seconds to wait)."""
+    try:
+        throttle_join(ip=ip)
+    except Throttled as refused:
+        assert refused.code == "join.throttled"
+        return False, refused.wait
+    return True, 0.0
+
+
 def test_ip_join_burst_admits_a_hall_and_spreads_the_rest_of_the_hour():
     """2,000 phones behind one NAT join at once; a script gets 2,500 at once, then waits ten
     minutes for the rest of its hourly 3,000 (it took them all in 17 s before)."""
-    allowed = [join_allowed("203.0.113.60") for _ in range(3000)]
+    allowed = [join_verdict("203.0.113.60") for _ in range(3000)]
 
     assert all(ok for ok, _wait in allowed[:2000])
     assert sum(ok for ok, _wait in allowed) == 2500

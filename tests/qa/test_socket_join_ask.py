@@ -6,11 +6,12 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from qa.models import Participant, Question
 from qa.selectors import participant_for_token
 from tests import factories
-from tests.realtime import token_header
+from tests.realtime import CLIENT_ADDRESS, token_header
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("realtime_keys")]
 
@@ -201,3 +202,56 @@ async def test_questions_past_the_participant_rate_are_throttled_but_retries_ans
     assert codes == ["question.throttled"]
     assert retry["type"] == "asked" and retry["data"]["created"] is False
     assert [t for t, _ in await questions_of(session)] == ["Câu hỏi 0?", "Câu hỏi 1?"]
+
+
+# ---- one throttle function per action, for both doors ---------------------------------------
+
+
+@database_sync_to_async
+def http_post(path, data=None, token=None):
+    """A POST from the sockets' address, as the same phone's page would send it."""
+    client = APIClient(REMOTE_ADDR=CLIENT_ADDRESS)
+    if token:
+        client.credentials(HTTP_X_PARTICIPANT_TOKEN=token)
+    return client.post(path, data or {}, format="json")
+
+
+@rates(ip_join_burst="3/10min")
+async def test_joins_over_http_and_the_socket_count_in_one_window(stream_client):
+    session, _ = await open_session()
+    url = f"/api/v1/events/{session.event.slug}/join/"
+    client = await stream_client(f"/ws/sessions/{session.pk}/")
+
+    first = await http_post(url)
+    for ref in ("1", "2", "3"):
+        await client.send({"type": "join", "ref": ref})
+    answers = [await client.receive_type(("joined", "error")) for _ in range(3)]
+    last = await http_post(url)
+
+    assert first.status_code == 201
+    assert [a["type"] for a in answers] == ["joined", "joined", "error"]
+    assert answers[2]["data"]["code"] == "join.throttled"
+    assert last.status_code == 429 and last.json()["code"] == "throttled"
+    assert 590 <= int(last["Retry-After"]) <= 600
+
+
+@rates(participant_question="2/min")
+async def test_questions_over_http_and_the_socket_count_against_one_phone_limit(stream_client):
+    session, _ = await open_session()
+    client, joined = await phone(stream_client, session)
+    token, url = joined["participant_token"], f"/api/v1/sessions/{session.pk}/questions/"
+
+    await client.send({"type": "ask", "text": "Qua socket?", "client_id": "s1", "ref": "1"})
+    asked = await client.receive_type(("asked", "error"))
+    over_http = await http_post(url, {"text": "Qua HTTP?", "client_id": "h1"}, token)
+    await client.send({"type": "ask", "text": "Nữa?", "client_id": "s2", "ref": "2"})
+    refused = await client.receive_type(("asked", "error"))
+    http_refused = await http_post(url, {"text": "Nữa?", "client_id": "h2"}, token)
+    http_retry = await http_post(url, {"text": "Qua socket?", "client_id": "s1"}, token)
+
+    assert (asked["type"], over_http.status_code) == ("asked", 201)
+    assert (refused["type"], refused["data"]["code"]) == ("error", "question.throttled")
+    assert http_refused.status_code == 429 and http_refused.json()["code"] == "throttled"
+    assert 1 <= int(http_refused["Retry-After"]) <= 60
+    assert http_retry.status_code == 200  # a resend of the socket's question is not counted
+    assert [t for t, _ in await questions_of(session)] == ["Qua socket?", "Qua HTTP?"]

@@ -366,6 +366,19 @@ async def test_socket_votes_count_against_the_ip_vote_limit_with_http_votes(stre
     assert over_http.status_code == 429  # the same address's counter, whichever door
 
 
+async def test_http_votes_count_against_the_phone_limit_of_its_socket_votes(stream_client):
+    session, question, _, token = await hall_with_question()
+    with rates(participant_vote="2/min"):
+        over_http = [await database_sync_to_async(http_vote)(question, token) for _ in range(2)]
+        client = await identified(stream_client, session, token)
+        await client.send({"type": "vote", "question": question.pk, "ref": "v"})
+        refused = await client.receive_type(("vote.done", "error"), timeout=10)
+
+    assert [r.status_code for r in over_http] == [200, 200]
+    assert (refused["type"], refused["data"]["code"]) == ("error", "vote.throttled")
+    assert refused["data"]["ref"] == "v"
+
+
 async def test_identify_flood_on_one_socket_is_limited(stream_client):
     session, _, participant, token = await hall_with_question()
     client = await stream_client(f"/ws/sessions/{session.pk}/")
