@@ -48,9 +48,9 @@ urlpatterns = [
     *[
         path(
             f"questions/<id:question_id>/{action}/",
-            qa_api.action_view(action).as_view(),
+            view.as_view(),
             name=f"api-question-{action}",
         )
-        for action in qa_api.MODERATION_ACTIONS
+        for action, view in qa_api.QUESTION_ACTION_VIEWS.items()
     ],
 ]

@@ -16,7 +16,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from live.api_errors import error_extras, error_responses
+from live.api_errors import error_responses
 from live.errors import DomainError
 from live.models import Event, Session
 from live.permissions import ModeratorCandidate, ensure_moderator
@@ -25,7 +25,7 @@ from qa import selectors, services
 from qa.authentication import ParticipantAuthentication
 from qa.enums import QuestionAction
 from qa.exports import CSVExportRenderer, JSONExportRenderer, export_data
-from qa.models import ModerationAction, Question
+from qa.models import Question
 from qa.permissions import (
     AskThrottle,
     IsParticipant,
@@ -51,35 +51,16 @@ from qa.serializers import (
     VotesSerializer,
 )
 
-MODERATION_ACTIONS = {
-    QuestionAction.APPROVE: services.question_approve,
-    QuestionAction.REJECT: services.question_reject,
-    QuestionAction.PIN: services.question_pin,
-    QuestionAction.UNPIN: services.question_unpin,
-    QuestionAction.ANSWER: services.question_answer,
-    QuestionAction.ARCHIVE: services.question_archive,
-    QuestionAction.RESTORE: services.question_restore,
-}
-
-
-def last_action_of(question: Question) -> ModerationAction | None:
-    return (
-        ModerationAction.objects.filter(question=question)
-        .select_related("actor")
-        .order_by("-id")
-        .first()
-    )
-
 
 def moderation_view(question: Question) -> dict:
-    return question_moderation(question, last_action_of(question))
+    return question_moderation(question, selectors.last_action_of(question))
 
 
-def _conflict_extra(exc: services.VersionConflict) -> dict:
+def version_conflict_extra(exc: services.VersionConflict) -> dict:
+    """A version conflict's body also carries the question as it is now, so the console can
+    show it (registered in QaConfig.ready())."""
     return {"question": moderation_view(exc.question)}
 
-
-error_extras[services.VersionConflict] = _conflict_extra
 
 VERSION_CONFLICT = OpenApiResponse(
     VersionConflictSerializer,
@@ -267,9 +248,10 @@ class VoteView(APIView):
 
 
 class QuestionActionView(ModerationView):
-    """POST /questions/<id>/<action>/ for one of MODERATION_ACTIONS (one URL each)."""
+    """POST /questions/<id>/<action>/: one subclass per moderation action, each its own
+    operation in the schema, naming the service that makes the move."""
 
-    action: str = ""
+    service = None  # one of the question_<action> services
 
     @extend_schema(
         request=VersionSerializer,
@@ -283,16 +265,62 @@ class QuestionActionView(ModerationView):
         self.moderated_question(question_id)
         form = VersionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        question = MODERATION_ACTIONS[self.action](
-            question_id=question_id, actor=request.user, **form.validated_data
-        )
+        question = self.service(question_id=question_id, actor=request.user, **form.validated_data)
         return Response(moderation_view(question))
 
 
-def action_view(action: str) -> type[QuestionActionView]:
-    """A view class per action, so each has its own operation in the schema."""
-    name = f"Question{action.capitalize()}View"
-    return type(name, (QuestionActionView,), {"action": action, "__doc__": f"{action} a question."})
+class QuestionApproveView(QuestionActionView):
+    """approve a question."""
+
+    service = staticmethod(services.question_approve)
+
+
+class QuestionRejectView(QuestionActionView):
+    """reject a question."""
+
+    service = staticmethod(services.question_reject)
+
+
+class QuestionPinView(QuestionActionView):
+    """pin a question."""
+
+    service = staticmethod(services.question_pin)
+
+
+class QuestionUnpinView(QuestionActionView):
+    """unpin a question."""
+
+    service = staticmethod(services.question_unpin)
+
+
+class QuestionAnswerView(QuestionActionView):
+    """answer a question."""
+
+    service = staticmethod(services.question_answer)
+
+
+class QuestionArchiveView(QuestionActionView):
+    """archive a question."""
+
+    service = staticmethod(services.question_archive)
+
+
+class QuestionRestoreView(QuestionActionView):
+    """restore a question."""
+
+    service = staticmethod(services.question_restore)
+
+
+# POST /questions/<id>/<action>/ (config/api_urls.py), in the order of the URLs.
+QUESTION_ACTION_VIEWS: dict[str, type[QuestionActionView]] = {
+    QuestionAction.APPROVE: QuestionApproveView,
+    QuestionAction.REJECT: QuestionRejectView,
+    QuestionAction.PIN: QuestionPinView,
+    QuestionAction.UNPIN: QuestionUnpinView,
+    QuestionAction.ANSWER: QuestionAnswerView,
+    QuestionAction.ARCHIVE: QuestionArchiveView,
+    QuestionAction.RESTORE: QuestionRestoreView,
+}
 
 
 class QuestionView(ModerationView):

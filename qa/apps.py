@@ -10,8 +10,9 @@ class QaConfig(AppConfig):
         """Everything qa contributes to live and its transport, in one place (the registries
         are listed in docs/architecture.md): live never imports qa."""
         from live import services as live_services
+        from live.api_errors import register_error_extra
         from live.realtime import coalesce, envelope, snapshots, streams
-        from qa import broadcast, messages, services
+        from qa import api, broadcast, messages, services
 
         envelope.register_stream_types(*messages.STREAM_TYPES)
         snapshots.contribute(streams.SESSION, broadcast.public_part)
@@ -19,3 +20,4 @@ class QaConfig(AppConfig):
         snapshots.contribute(streams.MODERATION, broadcast.moderation_part)
         coalesce.register(broadcast.VOTES, broadcast.flush_votes)
         live_services.register_session_change_hook(services.audit_session_change)
+        register_error_extra(services.VersionConflict, api.version_conflict_extra)

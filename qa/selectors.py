@@ -46,6 +46,16 @@ def last_actions(*, session_id: int) -> dict[int, ModerationAction]:
     return {a.question_id: a for a in actions}
 
 
+def last_action_of(question: Question) -> ModerationAction | None:
+    """The latest moderation action of one question (one query)."""
+    return (
+        ModerationAction.objects.filter(question=question)
+        .select_related("actor")
+        .order_by("-id")
+        .first()
+    )
+
+
 def is_question_retry(*, participant_id: int, client_id: object) -> bool:
     """Whether this phone already stored a question with this client_id (a resend)."""
     return (
