@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import status as http
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import AllowAny
@@ -161,7 +166,12 @@ class SessionQuestionsView(APIView):
         parameters=[QuestionListQuerySerializer],
         responses={
             200: OpenApiResponse(
-                QuestionPublicSerializer(many=True),
+                PolymorphicProxySerializer(
+                    component_name="QuestionListItem",
+                    serializers=[QuestionPublicSerializer, QuestionModerationSerializer],
+                    resource_type_field_name=None,
+                    many=True,
+                ),
                 description="Public view (pinned first, then by votes, then oldest; answered "
                 "last) for everybody; own view with `mine=1`; for moderators of the event, "
                 "every status, oldest first, each with the moderation fields of "

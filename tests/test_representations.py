@@ -251,11 +251,6 @@ def test_rest_representations_match_openapi(openapi):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="the moderator's question list sends the moderation view; /api/schema/ documents "
-    "QuestionPublic items for every caller (docs/api.md documents both)",
-)
 def test_rest_moderator_question_list_matches_openapi(openapi):
     session = factories.session()
     factories.question(session, status="pending")
