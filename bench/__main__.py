@@ -342,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
             out = Path(args.out)
             out.mkdir(parents=True, exist_ok=True)
             stem = "smoke" if args.smoke else dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H%M")
+            if not args.smoke and (out / f"{stem}.json").exists():  # two runs in one minute
+                stem = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H%M%S")
             json_path = out / f"{stem}.json"
             json_path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
             png_path = report.plot(results, out / f"{stem}.png")
