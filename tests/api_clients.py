@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from live import services as live_services
@@ -45,3 +47,14 @@ def client_for(role: str, event: Event) -> APIClient:
     if role == "superuser":
         return as_user(factories.superuser())
     raise ValueError(role)
+
+
+def rates(**changed: str):
+    """override_settings with these throttle rates (e.g. participant_vote="3/min")."""
+    rest = settings.REST_FRAMEWORK
+    return override_settings(
+        REST_FRAMEWORK={
+            **rest,
+            "DEFAULT_THROTTLE_RATES": {**rest["DEFAULT_THROTTLE_RATES"], **changed},
+        }
+    )

@@ -13,15 +13,9 @@ from live.throttling import Throttled, count_request, count_requests, throttle_r
 from qa.models import Participant, Question
 from qa.throttles import throttle_join
 from tests import factories
-from tests.api_clients import anonymous, as_participant
+from tests.api_clients import anonymous, as_participant, rates
 
 pytestmark = pytest.mark.django_db
-
-
-def rates(**changes):
-    rest = dict(settings.REST_FRAMEWORK)
-    rest["DEFAULT_THROTTLE_RATES"] = {**rest["DEFAULT_THROTTLE_RATES"], **changes}
-    return override_settings(REST_FRAMEWORK=rest)
 
 
 @pytest.fixture

@@ -3,29 +3,16 @@ throttles, and answers matched by ref."""
 
 import pytest
 from channels.db import database_sync_to_async
-from django.conf import settings
-from django.test import override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from qa.models import Participant, Question
 from qa.selectors import participant_for_token
 from tests import factories
+from tests.api_clients import rates
 from tests.realtime import CLIENT_ADDRESS, token_header
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("realtime_keys")]
-
-
-def rates(**changed):
-    return override_settings(
-        REST_FRAMEWORK={
-            **settings.REST_FRAMEWORK,
-            "DEFAULT_THROTTLE_RATES": {
-                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-                **changed,
-            },
-        }
-    )
 
 
 @database_sync_to_async

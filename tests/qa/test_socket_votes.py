@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from qa import consumers, services
 from qa.models import Participant, Question, Vote
 from tests import factories
+from tests.api_clients import rates
 from tests.realtime import CLIENT_ADDRESS as SOCKET_ADDRESS
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("realtime_keys")]
@@ -28,18 +29,6 @@ def hall_with_question(status="approved", **kw):
 @database_sync_to_async
 def new_participant(event):
     return factories.participant(event)
-
-
-def rates(**changed):
-    return override_settings(
-        REST_FRAMEWORK={
-            **settings.REST_FRAMEWORK,
-            "DEFAULT_THROTTLE_RATES": {
-                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-                **changed,
-            },
-        }
-    )
 
 
 def http_vote(question, token):
