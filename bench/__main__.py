@@ -326,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
                         down=args.fault_down,
                         bound=args.fault_bound,
                         burst=tuple(int(x) for x in args.burst.split(",") if x),
+                        late=10 if args.smoke else 200,
                         daphne=args.daphne,
                         concurrency=25 if args.smoke else 50,
                     ),

@@ -115,13 +115,18 @@ class _Conn(SansIO):
                 if event.opcode is Opcode.TEXT:
                     self.follower.on_text(self, event.data, now)
                 elif event.opcode is Opcode.CLOSE:
-                    self.close_code = proto.close_code
+                    # proto.close_code stays None until the connection is CLOSED (websockets
+                    # 17); the code the server sent is in the frame it received.
+                    rcvd = proto.close_rcvd
+                    self.close_code = rcvd.code if rcvd is not None else 1005
             elif proto.handshake_exc is None and not self.opened:
                 self.opened = True
                 self.follower.on_open(self)
         self._flush()
 
     def connection_lost(self, exc) -> None:
+        if self.close_code is None and self.opened:
+            self.close_code = 1006  # no close frame: the connection dropped
         self.cancel_timers()
         self.follower.on_lost(self)
 
@@ -540,6 +545,8 @@ class FaultWorker(Worker):
                 f.stop()
                 if f.conn is not None:
                     f.conn.abort()
+                if f.first_snapshot.done() and not f.first_snapshot.cancelled():
+                    f.first_snapshot.exception()  # retrieved: no "never retrieved" warning
 
         return {"probes": await asyncio.gather(*(one(t) for t in targets))}
 

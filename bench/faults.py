@@ -9,6 +9,9 @@ through the API. Then the fault:
 
 - redis_restart: SIGKILL the bench's redis-server, keep it down `down` seconds, start an
   empty one on the same port (history lost, a new epoch).
+- redis_restart_new_streams: the same, and while Redis is down `late` more clients (phones
+  and 2 displays of another event's session and hall, streams no process follows yet) open
+  their sockets: the subscriber must not wedge (issue #10, item 1).
 - pubsub_kill: `CLIENT KILL TYPE pubsub` on that Redis.
 - daphne_kill: SIGKILL one Daphne process; its clients reconnect, and the refused
   connection goes to the other process (as a load balancer would send it).
@@ -47,7 +50,14 @@ from bench.faultclient import truth_digests
 from bench.loadgen import Fleet
 from bench.scenarios import _merge_counts, _stable_counts, ms, summary_ms
 
-SCENARIOS = ("redis_restart", "pubsub_kill", "daphne_kill", "http_vote_burst")
+SCENARIOS = (
+    "redis_restart",
+    "redis_restart_new_streams",
+    "pubsub_kill",
+    "daphne_kill",
+    "http_vote_burst",
+)
+RECOVERY = ("redis_restart", "redis_restart_new_streams", "pubsub_kill", "daphne_kill")
 
 
 @dataclass
@@ -61,6 +71,7 @@ class Config:
     after: float = 2.0  # acting after an instant fault (pubsub_kill, daphne_kill)
     bound: float = 60.0  # a client not exact this long after "back" is unrecovered
     burst: tuple[int, ...] = (300, 2000)
+    late: int = 200  # clients opening new streams while Redis is down
     daphne: int = 2
     concurrency: int = 50
 
@@ -163,17 +174,20 @@ def _warm(bases: list[str], session_id: int) -> None:
 
 def recovery(
     name: str,
-    fault: Callable[[list], tuple[float, float, dict]],
+    fault: Callable[[list, Callable[[], None]], tuple[float, float, dict]],
     *,
     stack,
     ctl,
     fleet: Fleet,
     cfg: Config,
     after: float,
+    late: int = 0,
     log: Callable[[str], None],
 ) -> dict:
     """One recovery scenario: set up, connect, act, fault, act `after` seconds more, measure,
-    tear down. `fault(procs)` does the damage and returns (t_fault, t_back, details)."""
+    tear down. `fault(procs, during)` does the damage, calls `during()` while it lasts and
+    returns (t_fault, t_back, details); with `late`, `during` opens that many clients of
+    another event (kinds late_phone, late_display), which must recover too."""
     pending = int((cfg.before + cfg.down + after + 5) / cfg.interval) + 20
     data = ctl.call(
         "setup", name=f"{name}-{int(time.time())}", moderation="pre", pending=pending, approved=20
@@ -182,7 +196,8 @@ def recovery(
     moderator = None
     group = name
     out: dict = {
-        "clients": cfg.clients,
+        "clients": cfg.clients + late,
+        "late": late,
         "displays": cfg.displays,
         "moderators": cfg.moderators,
         "acting_after_back_s": after,
@@ -199,6 +214,38 @@ def recovery(
         }
         headers = {"moderation": {"Authorization": f"Token {data['token']}"}}
         specs = _specs(cfg, urls, headers)
+        other = None
+        if late:
+            other = ctl.call("setup", name=f"{name}-late-{int(time.time())}", approved=5)
+            sid2, hid2 = other["session_id"], other["hall_id"]
+            urls["late_phone"] = [f"ws://127.0.0.1:{p}/ws/sessions/{sid2}/" for p in ports]
+            urls["late_display"] = [f"ws://127.0.0.1:{p}/ws/halls/{hid2}/display/" for p in ports]
+            kinds = ["late_display"] * 2 + ["late_phone"] * max(0, late - 2)
+            late_specs = [
+                {"kind": k, "urls": urls[k], "home": i, "headers": {}} for i, k in enumerate(kinds)
+            ]
+
+        def during() -> None:
+            """The late clients start; they keep trying (their first snapshot cannot come
+            before Redis is back), so wait for none of them."""
+            if not late:
+                return
+            parts = _deal(late_specs, len(fleet.conns))
+            fleet.call(
+                "follow",
+                [
+                    {
+                        "group": group,
+                        "specs": part,
+                        "seed": 50 + i,
+                        "concurrency": len(part) or 1,
+                        "timeout": 0.2,
+                    }
+                    for i, part in enumerate(parts)
+                ],
+                60,
+            )
+
         log(f"{name}: connecting {len(specs)} clients")
         replies = fleet.call(
             "follow",
@@ -223,7 +270,7 @@ def recovery(
         moderator.start()
         time.sleep(cfg.before)
         fleet.call("follow_mark", {"group": group}, 30)
-        t_fault, t_back, details = fault(procs)
+        t_fault, t_back, details = fault(procs, during)
         out["fault"] = details
         out["down_s"] = round(t_back - t_fault, 2)
         log(f"{name}: fault at +0, back at +{t_back - t_fault:.2f} s")
@@ -233,6 +280,12 @@ def recovery(
         t_last = max((a["at"] + a["took"] for a in actions), default=t_back)
         truth = ctl.call("truth", session_id=sid)
         digests = truth_digests(truth)
+        states = _states(truth)
+        if other is not None:
+            truth2 = ctl.call("truth", session_id=other["session_id"])
+            for kind in ("phone", "display"):
+                digests[f"late_{kind}"] = truth_digests(truth2)[kind]
+                states[f"late_{kind}"] = _states(truth2)[kind]
         # Converged, or the bound: every follower's digest against the database's.
         deadline = t_back + cfg.bound
         while True:
@@ -243,7 +296,6 @@ def recovery(
                 break
             time.sleep(0.5)
         converged_at = time.time()
-        states = _states(truth)
         reports = fleet.call(
             "follow_report",
             {"group": group, "truth": digests, "states": states, "since": t_fault},
@@ -289,7 +341,7 @@ def _summarise(rows: list[dict], t_back: float, t_last: float, bound: float) -> 
     settled = [max(0.0, r["changed_at"] - t_last) for r in rows if r["exact"]]
     late = [r for r in rows if not r["exact"]]
     by_kind: dict[str, dict] = {}
-    for kind in ("phone", "display", "moderation"):
+    for kind in sorted({r["kind"] for r in rows}):
         mine = [r for r in rows if r["kind"] == kind]
         times = [max(0.0, r["changed_at"] - t_back) for r in mine if r["exact"]]
         by_kind[kind] = {
@@ -371,8 +423,9 @@ def _probe(fleet: Fleet, urls: dict, headers: dict, digests: dict, procs) -> dic
 
 
 def redis_restart(stack, cfg: Config, sig: int = signal.SIGKILL):
-    def fault(procs) -> tuple[float, float, dict]:
+    def fault(procs, during) -> tuple[float, float, dict]:
         t_fault = stack.kill_redis(sig)
+        during()
         time.sleep(max(0.0, t_fault + cfg.down - time.time()))
         t_back = stack.restart_redis()
         return t_fault, t_back, {"signal": signal.Signals(sig).name, "down_for_s": cfg.down}
@@ -381,7 +434,7 @@ def redis_restart(stack, cfg: Config, sig: int = signal.SIGKILL):
 
 
 def pubsub_kill(stack):
-    def fault(procs) -> tuple[float, float, dict]:
+    def fault(procs, during) -> tuple[float, float, dict]:
         import redis
 
         client = redis.Redis.from_url(stack.redis_url)
@@ -390,17 +443,19 @@ def pubsub_kill(stack):
             killed = client.client_kill_filter(_type="pubsub")
         finally:
             client.close()
+        during()
         return t_fault, t_fault, {"killed_connections": killed}
 
     return fault
 
 
 def daphne_kill():
-    def fault(procs) -> tuple[float, float, dict]:
+    def fault(procs, during) -> tuple[float, float, dict]:
         victim = procs[0]
         t_fault = time.time()
         victim.popen.send_signal(signal.SIGKILL)
         victim.popen.wait(timeout=10)
+        during()
         return t_fault, t_fault, {"killed_pid": victim.pid, "killed_port": victim.port}
 
     return fault
@@ -472,7 +527,7 @@ def run(args, *, stack, ctl, deadline: float, log, cfg: Config) -> dict:
                 out[name] = {"skipped": "time budget spent"}
                 log(f"{name}: skipped, time budget spent")
                 continue
-            if name in ("redis_restart", "pubsub_kill") and stack.redis_pid is None:
+            if name != "daphne_kill" and name in RECOVERY and stack.redis_pid is None:
                 # A Redis given with --redis-url may be someone else's: never stop it or kill
                 # its connections.
                 out[name] = {"skipped": "needs the bench's own redis-server (no --redis-url)"}
@@ -484,12 +539,21 @@ def run(args, *, stack, ctl, deadline: float, log, cfg: Config) -> dict:
                     continue
                 fault = {
                     "redis_restart": lambda: redis_restart(stack, cfg),
+                    "redis_restart_new_streams": lambda: redis_restart(stack, cfg),
                     "pubsub_kill": lambda: pubsub_kill(stack),
                     "daphne_kill": daphne_kill,
                 }[name]()
-                after = 0.0 if name == "redis_restart" else cfg.after
+                restart = name.startswith("redis_restart")
                 out[name] = recovery(
-                    name, fault, stack=stack, ctl=ctl, fleet=fleet, cfg=cfg, after=after, log=log
+                    name,
+                    fault,
+                    stack=stack,
+                    ctl=ctl,
+                    fleet=fleet,
+                    cfg=cfg,
+                    after=0.0 if restart else cfg.after,
+                    late=cfg.late if name == "redis_restart_new_streams" else 0,
+                    log=log,
                 )
             except Exception as exc:
                 out[name] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}

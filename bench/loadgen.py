@@ -103,8 +103,8 @@ class Client(SansIO):
             if isinstance(event, Frame):
                 if event.opcode is Opcode.TEXT and event.fin:
                     self._on_text(event.data, now)
-                elif event.opcode is Opcode.CLOSE:
-                    self.close_code = proto.close_code
+                elif event.opcode is Opcode.CLOSE:  # close_code is None until CLOSED
+                    self.close_code = proto.close_rcvd.code if proto.close_rcvd else 1005
                 elif event.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
                     self.bad_frames += 1
             elif proto.handshake_exc is not None:

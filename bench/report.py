@@ -187,7 +187,7 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
 def fault_rows(results: dict) -> list[tuple[str, str, str, str]]:
     out = []
     f = results.get("faults") or {}
-    for name in ("redis_restart", "pubsub_kill", "daphne_kill"):
+    for name in ("redis_restart", "redis_restart_new_streams", "pubsub_kill", "daphne_kill"):
         r = f.get(name)
         if r is None:
             continue
@@ -197,6 +197,8 @@ def fault_rows(results: dict) -> list[tuple[str, str, str, str]]:
         rec = r["recovery_ms"]
         what = {
             "redis_restart": f"Redis SIGKILLed, down {r['down_s']} s, restarted empty",
+            "redis_restart_new_streams": f"the same; {r.get('late')} of them open new streams "
+            "while Redis is down",
             "pubsub_kill": "CLIENT KILL TYPE pubsub",
             "daphne_kill": "SIGKILL of one of 2 Daphne processes",
         }[name]
@@ -249,7 +251,7 @@ def plot_faults(results: dict, path: Path) -> Path | None:
     f = results.get("faults") or {}
     curves = [
         (name, f[name])
-        for name in ("redis_restart", "pubsub_kill", "daphne_kill")
+        for name in ("redis_restart", "redis_restart_new_streams", "pubsub_kill", "daphne_kill")
         if "recovery_s_sorted" in f.get(name, {})
     ]
     if not curves:

@@ -197,9 +197,10 @@ def test_bench_smoke_join_storm_with_page_every_phone_gets_page_snapshot_and_tok
 
 def test_bench_smoke_faults_every_client_ends_exact_and_every_vote_is_accounted(tmp_path):
     """`python -m bench --smoke --scenarios faults`, on a redis-server of its own (it kills
-    and restarts it): after a Redis restart, killed pub/sub connections and a killed Daphne,
-    every client (phones, displays, moderators) ends with the database's state and a fresh
-    snapshot equals it; the HTTP vote burst counts exactly the votes answered 200."""
+    and restarts it): after a Redis restart (with and without new streams opened while it is
+    down), killed pub/sub connections and a killed Daphne, every client (phones, displays,
+    moderators) ends with the database's state and a fresh snapshot equals it; the HTTP vote
+    burst counts exactly the votes answered 200."""
     completed = _run(
         "bench",
         "--smoke",
@@ -224,6 +225,20 @@ def test_bench_smoke_faults_every_client_ends_exact_and_every_vote_is_accounted(
             "display": 2,
             "moderation": 2,
         }
+    late = faults["redis_restart_new_streams"]  # 10 clients open new streams during the outage
+    assert (late["clients"], late["unrecovered"], late["recovery_ms"]["count"]) == (
+        N + 10,
+        0,
+        N + 10,
+    )
+    assert {k: v["clients"] for k, v in late["by_kind"].items()} == {
+        "phone": N - 4,
+        "display": 2,
+        "moderation": 2,
+        "late_phone": 8,
+        "late_display": 2,
+    }
+    assert late["fresh_snapshots"]["equal_to_db"] == late["fresh_snapshots"]["probes"] == 10
     assert faults["daphne_kill"]["clients_that_reconnected"] == N // 2
     [burst] = faults["http_vote_burst"]["bursts"]
     assert burst["phones"] == 30
