@@ -104,6 +104,10 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     return _api_error("bad_request", exceptions.ParseError.default_detail, 400)
 
 
+def api_path_not_found(request: HttpRequest) -> HttpResponse:
+    return _api_error("not_found", exceptions.NotFound.default_detail, 404)
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if not _is_api(request):
         return defaults.page_not_found(request, exception)

@@ -309,6 +309,18 @@ def test_unknown_api_path_is_404_json():
     assert response.json() == {"code": "not_found", "detail": "Not found."}
 
 
+def test_unknown_api_path_is_404_json_in_debug_mode_too():
+    """`make run` serves with DJANGO_DEBUG=1, where Django's 404 is its HTML debug page."""
+    with override_settings(DEBUG=True):
+        response = anonymous().get("/api/v1/no-such-thing/")
+        slashless = anonymous().post("/api/v1/events/x/join", {})
+
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": "Not found."}
+    assert slashless.status_code == 404
+    assert slashless.json()["code"] == "not_found"
+
+
 def test_unhandled_exception_in_an_api_view_is_500_json_without_its_text():
     request = APIRequestFactory().get("/api/v1/sessions/1/")
     with translation.override("en"):
