@@ -80,14 +80,15 @@ def count_requests(hits: Sequence[Hit]) -> list[tuple[bool, float]]:
     SimpleRateThrottle keeps a list of every request time per caller and rewrites it on each
     request: thousands of entries for a hall behind one NAT address, and lost updates under
     concurrency. Here an atomic increment counts, by the number of hits per key, and with
-    Redis every key of the call goes in one pipeline: one round trip for a whole round of
+    Redis every key of the call goes in one Lua script (_COUNT): one round trip for a whole round of
     votes. Rates are read from settings REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] each time.
     Redis errors propagate (the caller answers 503: nothing is counted, nothing is done)."""
+    rates = {scope: throttle_rate(scope) for scope in {scope for scope, _ in hits}}
     windows: dict[str, tuple[int, int]] = {}  # key -> (limit, seconds)
     wanted: dict[str, int] = {}  # key -> hits in this call
     for scope, ident in hits:
         key = f"throttle:{scope}:{ident or 'unknown'}"
-        windows[key] = throttle_rate(scope)
+        windows[key] = rates[scope]
         wanted[key] = wanted.get(key, 0) + 1
     backend = caches["default"]  # `cache` is a proxy: the backend says whether it is Redis
     if isinstance(backend, RedisCache):
@@ -105,26 +106,35 @@ def count_requests(hits: Sequence[Hit]) -> list[tuple[bool, float]]:
     return verdicts
 
 
+# Per key: add the hits (INCRBY), open the window where this count started it (EXPIRE), read
+# what is left of it (TTL); every key of a call in one script, so one round trip and one reply
+# to parse for a whole round of votes (a pipeline of three commands per key cost ~55 µs of CPU
+# per vote in Daphne's database thread: bench/throttle_cost.py).
+_COUNT = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local window = tonumber(ARGV[2 * i])
+  local total = redis.call('INCRBY', key, ARGV[2 * i - 1])
+  local ttl = redis.call('TTL', key)
+  if ttl < 0 then
+    redis.call('EXPIRE', key, window)
+    ttl = window
+  end
+  out[2 * i - 1] = total
+  out[2 * i] = ttl
+end
+return out
+"""
+
+
 def _count_in_redis(backend: RedisCache, windows: dict, wanted: dict) -> dict:
-    """Per key: open the window if it is not (SET NX EX), add the hits (INCRBY), read what
-    is left of it (TTL); all keys in one pipeline. Values are plain integers, as Django's
+    """Every key's count in one Lua script (_COUNT). Values are plain integers, as Django's
     RedisCache stores them, so cache.get reads them too."""
     client = backend._cache.get_client(write=True)
-    real_keys = {key: backend.make_and_validate_key(key) for key in wanted}
-    pipe = client.pipeline(transaction=False)
-    for key, n in wanted.items():
-        pipe.set(real_keys[key], 0, ex=windows[key][1], nx=True)
-        pipe.incrby(real_keys[key], n)
-        pipe.ttl(real_keys[key])
-    replies = pipe.execute()
-    counted = {}
-    for i, key in enumerate(wanted):
-        total, ttl = replies[3 * i + 1], replies[3 * i + 2]
-        if ttl < 0:  # the window expired between SET and INCRBY: this count opens the next
-            client.expire(real_keys[key], windows[key][1])
-            ttl = windows[key][1]
-        counted[key] = (total, float(max(1, ttl)))
-    return counted
+    keys = list(wanted)
+    args = [value for key in keys for value in (wanted[key], windows[key][1])]
+    replies = client.register_script(_COUNT)(keys=[backend.make_key(k) for k in keys], args=args)
+    return {key: (replies[2 * i], float(max(1, replies[2 * i + 1]))) for i, key in enumerate(keys)}
 
 
 def _count_in_cache(key: str, seconds: int, n: int) -> tuple[int, float]:

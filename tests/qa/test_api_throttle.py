@@ -238,7 +238,7 @@ def test_throttle_rate_reads_a_period_with_a_multiple():
 
 
 def test_count_requests_in_one_redis_round_counts_each_hit_in_order(session):
-    """The socket's vote rounds count all their hits in one pipeline: per key, the first
+    """The socket's vote rounds count all their hits in one Lua script: per key, the first
     `limit` hits pass, the rest wait for the window (its TTL in Redis)."""
     redis_cache = {
         "default": {
@@ -254,7 +254,8 @@ def test_count_requests_in_one_redis_round_counts_each_hit_in_order(session):
         )
         second = count_requests([("participant_vote", "1")] * 2 + [("ip_vote", "198.51.100.3")])
         stored = caches["default"].get("throttle:participant_vote:1")
-        # One pipeline of SET NX EX, INCRBY and TTL: no window-start key as the generic path.
+        # INCRBY, EXPIRE where the count opened the window, TTL: no window-start key as the
+        # generic path keeps.
         assert caches["default"].get("throttle:participant_vote:1:start") is None
         keys = [
             f"throttle:{k}"
