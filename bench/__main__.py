@@ -85,6 +85,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="seconds after the fault a client must be exact by, else it is unrecovered",
     )
     p.add_argument(
+        "--fault-hostile",
+        type=int,
+        default=1500,
+        help="hostile sockets of the hostile_frames scenario (default 1500)",
+    )
+    p.add_argument(
         "--burst", default="300,2000", help="phones of each HTTP vote burst (comma list)"
     )
     p.add_argument(
@@ -128,6 +134,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.fault_down = 1.0
         args.fault_bound = 40.0
         args.burst = "30"
+        args.fault_hostile = 70
         if "faults" in args.scenarios.split(","):
             args.budget += 150.0
     unknown = set(args.scenarios.split(",")) - set(GROUPS)
@@ -329,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
                         late=10 if args.smoke else 200,
                         daphne=args.daphne,
                         concurrency=25 if args.smoke else 50,
+                        hostile=args.fault_hostile,
+                        broadcasts=3 if args.smoke else 10,
+                        broadcast_settle=1.5 if args.smoke else 3.0,
                     ),
                 )
         except Exception as exc:

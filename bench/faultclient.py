@@ -191,6 +191,8 @@ class Follower:
         self.session_h = 0
         self.digest = 0
         self.changed_at = 0.0
+        self.presence: dict | None = None  # moderation stream: the last presence it was shown
+        self.arrived: dict[int, float] = {}  # question id -> its first question frame
         self.conn: _Conn | None = None
         self.attempt = 0
         self.refused_in_a_row = 0
@@ -364,6 +366,8 @@ class Follower:
         self.questions.clear()
         self.hashes.clear()
         self.session = data.get("session") if "session" in data else self.session
+        if "presence" in data:
+            self.presence = data["presence"]
         self.session_h = session_hash(self.session)
         digest = self.session_h
         for q in data.get("questions") or ():
@@ -396,8 +400,11 @@ class Follower:
                 h = session_hash(session)
                 self.digest ^= self.session_h ^ h
                 self.session_h = h
+        elif kind == "presence.updated":
+            self.presence = data.get("presence")
         elif kind in ("question.created", "question.updated"):
             q = data.get("question") or data
+            self.arrived.setdefault(q["id"], now)
             held = self.questions.get(q["id"])
             if held is None or (q.get("version") or 0) >= (held[1] or 0):
                 self._set(
@@ -435,6 +442,99 @@ class Follower:
                 else None
             ),
         }
+
+
+# ---- hostile sockets (issue #10 item 5; tests/faults/test_hostile_frames.py, larger) -------
+
+HOSTILE_KINDS = (
+    "nested",
+    "nested_command",
+    "huge",
+    "binary",
+    "bad_utf8",
+    "ping_flood",
+    "vote_flood",
+)
+# Codes a client can act on: the protocol's 4xxx, a normal close, and the RFC's answers to a
+# frame that is not UTF-8 (1007) or too big (1009). Not 1011, not a drop without a close.
+ACCEPTABLE_CLOSES = frozenset({1000, 1007, 1009, *range(4000, 5000)})
+PING = json.dumps({"type": "ping"})
+
+
+def hostile_frames(kind: str, question: int, flood: int) -> tuple[list, int, int]:
+    """(frames to send as (payload, is_text), pings among them, answers with a ref they ask
+    for), as the suite's test sends them. A ping follows them all."""
+    if kind == "nested":  # 3.8 KB of brackets: under the 4 KiB limit, deeper than any parser
+        return [("[" * 1900 + "]" * 1900, True)], 0, 0
+    if kind == "nested_command":
+        return [('{"type":"vote","question":' + "[" * 1800 + "]" * 1800 + "}", True)], 0, 0
+    if kind == "huge":
+        return [("x" * 200_000, True)], 0, 0
+    if kind == "binary":
+        return [(bytes(range(256)) * 4, False)], 0, 0
+    if kind == "bad_utf8":
+        return [(b'{"type": "ping", "x": "\xff\xfe"}', True)], 0, 0
+    if kind == "ping_flood":
+        return [(PING, True)] * flood, flood, 0
+    if kind == "vote_flood":
+        votes = [
+            (json.dumps({"type": "vote", "question": question, "ref": f"v{i}"}), True)
+            for i in range(flood)
+        ]
+        return [(json.dumps({"type": "join", "ref": "j"}), True), *votes], 0, flood + 1
+    raise ValueError(kind)
+
+
+async def hostile_socket(url: str, kind: str, question: int, flood: int, timeout: float) -> dict:
+    """Send the hostile frames and one ping; wait for every answer or a close (bounded)."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    row: dict = {"kind": kind, "close": "open", "errors": [], "pongs": 0, "answers": 0}
+    frames, pings, answers = hostile_frames(kind, question, flood)
+    pings += 1
+    began = time.time()
+    try:
+        async with asyncio.timeout(timeout):
+            async with connect(
+                url,
+                open_timeout=10,
+                close_timeout=2,
+                ping_interval=None,
+                compression=None,
+                proxy=None,
+                max_size=1 << 22,
+            ) as ws:
+                await ws.recv()  # the snapshot
+                with contextlib.suppress(ConnectionClosed):
+                    for payload, text in frames:
+                        # text=True on bytes: sent as a text frame as they are (invalid UTF-8)
+                        await ws.send(payload, text=text)
+                    await ws.send(PING)
+                while row["pongs"] < pings or row["answers"] < answers:
+                    frame = json.loads(await ws.recv())
+                    data = frame.get("data") or {}
+                    if frame.get("type") == "pong":
+                        row["pongs"] += 1
+                    elif frame.get("type") == "error":
+                        row["errors"].append(data.get("code"))
+                    if "seq" not in frame and "ref" in data:
+                        row["answers"] += 1
+    except ConnectionClosed as closed:
+        row["close"] = closed.rcvd.code if closed.rcvd is not None else None
+    except TimeoutError:
+        row["close"] = "silent"
+    except (OSError, ValueError) as exc:  # refused, or the handshake failed
+        row["close"] = f"not opened: {type(exc).__name__}"
+    row["took"] = time.time() - began
+    if row["close"] == "open":
+        row["acceptable"] = row["pongs"] == pings and row["answers"] == answers
+    elif kind == "bad_utf8" and row["close"] is None:
+        row["acceptable"] = True  # RFC 6455 8.1: the server may fail the connection by dropping it
+    else:
+        row["acceptable"] = row["close"] in ACCEPTABLE_CLOSES
+    row["errors"] = dict(Counter(str(code) for code in row["errors"]))
+    return row
 
 
 # ---- the worker ----------------------------------------------------------------------------
@@ -506,6 +606,42 @@ class FaultWorker(Worker):
                 row["awaiting_snapshot"] = f.awaiting_snapshot
             rows.append(row)
         return {"rows": rows}
+
+    async def cmd_follow_presence(self, group: str) -> dict:
+        """The presence each moderation console holds (snapshot or presence.updated)."""
+        return {
+            "shown": [f.presence for f in self.followers.get(group, []) if f.kind == "moderation"]
+        }
+
+    async def cmd_follow_arrivals(self, group: str, ids: list[int]) -> dict:
+        """Per question id: how many followers had a question frame of it, and when the
+        last of them got its first one."""
+        followers = self.followers.get(group, [])
+        out = {}
+        for qid in ids:
+            times = [f.arrived[qid] for f in followers if qid in f.arrived]
+            out[str(qid)] = {
+                "have": len(times),
+                "of": len(followers),
+                "last": max(times, default=None),
+            }
+        return out
+
+    async def cmd_hostile(
+        self, targets: list[dict], question: int, flood: int, concurrency: int, timeout: float
+    ) -> dict:
+        """A hostile socket per target ({kind, url}): its frames (hostile_frames), then one
+        ping; what came back. A row per socket: kind, close (the code the server sent, None
+        for a drop without a close frame, "open" if it answered everything and stayed open,
+        "silent" if neither within `timeout`), errors (codes of error frames), pongs, answers,
+        acceptable (as tests/faults/test_hostile_frames.py judges it)."""
+        limit = asyncio.Semaphore(concurrency)
+
+        async def one(target: dict) -> dict:
+            async with limit:
+                return await hostile_socket(target["url"], target["kind"], question, flood, timeout)
+
+        return {"rows": await asyncio.gather(*(one(t) for t in targets))}
 
     async def cmd_follow_mark(self, group: str) -> dict:
         """Zero every follower's counters (the fault's counts start here)."""

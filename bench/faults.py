@@ -28,6 +28,14 @@ session and questions) last changed, if it now equals the truth; clients not equ
 `bound` seconds after back are unrecovered. A fresh socket per stream and process then
 checks that a new snapshot equals the database too.
 
+- hostile_frames: the honest clients follow; `hostile` anonymous sockets on the phones'
+  stream each send what no screen sends (3.8 KB of nested brackets, a vote command nested as
+  deep, 200 KB, a binary frame, invalid UTF-8, floods of pings and of votes) and one ping;
+  what each gets back is recorded. Then presence as the moderation consoles hold it must be
+  the honest screens' exactly (one more honest phone connects after the attack, so only a
+  report made after it can show it), the fan-out of `broadcasts` approvals and the Daphne CPU
+  per broadcast are measured again and set beside the same measure before the attack, and
+  every client must end with the database's state.
 - http_vote_burst: `phones` phones (each size in turn) vote over HTTP at the same instant on
   two processes started with the product's default database settings (no DATABASE_POOL_SIZE);
   counted votes against the answers' statuses.
@@ -36,6 +44,7 @@ Every wait is bounded; each scenario returns a plain dict for the results JSON."
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
@@ -56,6 +65,7 @@ SCENARIOS = (
     "pubsub_kill",
     "daphne_kill",
     "http_vote_burst",
+    "hostile_frames",
 )
 RECOVERY = ("redis_restart", "redis_restart_new_streams", "pubsub_kill", "daphne_kill")
 
@@ -74,6 +84,11 @@ class Config:
     late: int = 200  # clients opening new streams while Redis is down
     daphne: int = 2
     concurrency: int = 50
+    hostile: int = 1500  # hostile sockets (hostile_frames)
+    flood: int = 150  # pings, or votes, per flooding socket
+    broadcasts: int = 10  # approvals timed before the attack, and as many after it
+    broadcast_interval: float = 0.5
+    broadcast_settle: float = 3.0  # after the last approval, within the CPU window
 
 
 class Moderator(threading.Thread):
@@ -165,6 +180,55 @@ def _deal(specs: list[dict], workers: int) -> list[list[dict]]:
     return [specs[i::workers] for i in range(workers)]
 
 
+def _venue(procs, data: dict) -> tuple[list[int], list[str], dict, dict]:
+    """Ports, HTTP bases, the WebSocket URLs per kind on every process, headers per kind."""
+    ports = [p.port for p in procs]
+    bases = [f"http://127.0.0.1:{p}" for p in ports]
+    _warm(bases, data["session_id"])
+    sid, hid = data["session_id"], data["hall_id"]
+    urls = {
+        "phone": [f"ws://127.0.0.1:{p}/ws/sessions/{sid}/" for p in ports],
+        "display": [f"ws://127.0.0.1:{p}/ws/halls/{hid}/display/" for p in ports],
+        "moderation": [f"ws://127.0.0.1:{p}/ws/sessions/{sid}/moderation/" for p in ports],
+    }
+    return ports, bases, urls, {"moderation": {"Authorization": f"Token {data['token']}"}}
+
+
+def _connect(fleet: Fleet, group: str, specs: list[dict], cfg: Config) -> dict:
+    """Every spec's follower, spread over the workers; until each has its first snapshot."""
+    workers = len(fleet.conns)
+    replies = fleet.call(
+        "follow",
+        [
+            {
+                "group": group,
+                "specs": part,
+                "seed": 10 + i,
+                "concurrency": max(1, cfg.concurrency // workers),
+                "timeout": 60.0,
+            }
+            for i, part in enumerate(_deal(specs, workers))
+        ],
+        240,
+    )
+    return {
+        "ok": sum(r["ok"] for r in replies),
+        "failed": sum(r["failed"] for r in replies),
+        "snapshot_ms": summary_ms([t for r in replies for t in r["took"]]),
+    }
+
+
+def _converge(fleet: Fleet, group: str, digests: dict, until: float) -> tuple[int, int]:
+    """Poll every follower's digest against the truth's until all equal it or `until`."""
+    while True:
+        status = fleet.call("follow_status", {"group": group, "truth": digests}, 60)
+        exact = sum(s["exact"] for s in status)
+        clients = sum(s["clients"] for s in status)
+        if exact == clients or time.time() > until:
+            return exact, clients
+        time.sleep(0.5)
+
+
 def _warm(bases: list[str], session_id: int) -> None:
     with httpx.Client(timeout=30.0) as client:
         for base in bases:
@@ -203,16 +267,8 @@ def recovery(
         "acting_after_back_s": after,
     }
     try:
-        ports = [p.port for p in procs]
-        bases = [f"http://127.0.0.1:{p}" for p in ports]
-        _warm(bases, data["session_id"])
-        sid, hid = data["session_id"], data["hall_id"]
-        urls = {
-            "phone": [f"ws://127.0.0.1:{p}/ws/sessions/{sid}/" for p in ports],
-            "display": [f"ws://127.0.0.1:{p}/ws/halls/{hid}/display/" for p in ports],
-            "moderation": [f"ws://127.0.0.1:{p}/ws/sessions/{sid}/moderation/" for p in ports],
-        }
-        headers = {"moderation": {"Authorization": f"Token {data['token']}"}}
+        ports, bases, urls, headers = _venue(procs, data)
+        sid = data["session_id"]
         specs = _specs(cfg, urls, headers)
         other = None
         if late:
@@ -247,25 +303,7 @@ def recovery(
             )
 
         log(f"{name}: connecting {len(specs)} clients")
-        replies = fleet.call(
-            "follow",
-            [
-                {
-                    "group": group,
-                    "specs": part,
-                    "seed": 10 + i,
-                    "concurrency": max(1, cfg.concurrency // len(fleet.conns)),
-                    "timeout": 60.0,
-                }
-                for i, part in enumerate(_deal(specs, len(fleet.conns)))
-            ],
-            240,
-        )
-        out["connect"] = {
-            "ok": sum(r["ok"] for r in replies),
-            "failed": sum(r["failed"] for r in replies),
-            "snapshot_ms": summary_ms([t for r in replies for t in r["took"]]),
-        }
+        out["connect"] = _connect(fleet, group, specs, cfg)
         moderator = Moderator(bases, data["token"], data["pending"], cfg.interval)
         moderator.start()
         time.sleep(cfg.before)
@@ -288,13 +326,7 @@ def recovery(
                 states[f"late_{kind}"] = _states(truth2)[kind]
         # Converged, or the bound: every follower's digest against the database's.
         deadline = t_back + cfg.bound
-        while True:
-            status = fleet.call("follow_status", {"group": group, "truth": digests}, 60)
-            exact = sum(s["exact"] for s in status)
-            clients = sum(s["clients"] for s in status)
-            if exact == clients or time.time() > deadline:
-                break
-            time.sleep(0.5)
+        exact, clients = _converge(fleet, group, digests, deadline)
         converged_at = time.time()
         reports = fleet.call(
             "follow_report",
@@ -514,6 +546,261 @@ def http_vote_burst(*, stack, ctl, fleet: Fleet, cfg: Config, log) -> dict:
     return out
 
 
+def _presence(fleet: Fleet, group: str) -> list:
+    return [p for r in fleet.call("follow_presence", {"group": group}, 30) for p in r["shown"]]
+
+
+def _wait_presence(fleet: Fleet, group: str, want: Callable[[dict], bool], bound: float) -> dict:
+    """Until every moderation console holds a presence `want` accepts, or `bound` seconds."""
+    started = time.time()
+    while True:
+        shown = _presence(fleet, group)
+        ok = bool(shown) and all(p is not None and want(p) for p in shown)
+        if ok or time.time() - started > bound:
+            distinct = sorted({tuple(sorted((p or {}).items())) for p in shown})
+            return {
+                "ok": ok,
+                "after_s": round(time.time() - started, 2),
+                "consoles": len(shown),
+                "shown": [dict(d) for d in distinct],
+            }
+        time.sleep(0.25)
+
+
+def _broadcast_cost(
+    fleet: Fleet, group: str, client: httpx.Client, bases: list[str], ids: list[int], pids, cfg
+) -> dict:
+    """The Daphne CPU of a quiet window (the clients' pings only), then that of a window as
+    long in which `ids` are approved one by one `broadcast_interval` apart; the fan-out of
+    each: from just before its request to the last follower's first frame of it."""
+    from bench.stack import cpu_seconds
+
+    window = len(ids) * cfg.broadcast_interval + cfg.broadcast_settle
+    c0 = cpu_seconds(pids)
+    time.sleep(window)
+    idle = cpu_seconds(pids) - c0
+    c0, t0 = cpu_seconds(pids), time.monotonic()
+    sent: dict[int, tuple[float, int | str]] = {}
+    for i, qid in enumerate(ids):
+        began = time.time()
+        try:
+            status = client.post(f"{bases[i % len(bases)]}/api/v1/questions/{qid}/approve/")
+            sent[qid] = (began, status.status_code)
+        except httpx.HTTPError as exc:
+            sent[qid] = (began, type(exc).__name__)
+        time.sleep(max(0.0, t0 + (i + 1) * cfg.broadcast_interval - time.monotonic()))
+    time.sleep(max(0.0, t0 + window - time.monotonic()))
+    busy = cpu_seconds(pids) - c0
+    arrivals: dict[str, dict] = {}
+    for reply in fleet.call("follow_arrivals", {"group": group, "ids": ids}, 60):
+        for qid, a in reply.items():
+            mine = arrivals.setdefault(qid, {"have": 0, "of": 0, "last": None})
+            mine["have"] += a["have"]
+            mine["of"] += a["of"]
+            if a["last"] is not None:
+                mine["last"] = max(mine["last"] or 0.0, a["last"])
+    last = [
+        arrivals[str(q)]["last"] - sent[q][0]
+        for q in ids
+        if arrivals[str(q)]["last"] is not None
+        and arrivals[str(q)]["have"] == arrivals[str(q)]["of"]
+    ]
+    return {
+        "broadcasts": len(ids),
+        "statuses": _merge_counts([{str(s): 1} for _, s in sent.values()]),
+        "reached_everyone": len(last),
+        "last_client_ms": summary_ms(last),
+        "window_s": round(window, 2),
+        "daphne_cpu_idle_s": round(idle, 3),
+        "daphne_cpu_busy_s": round(busy, 3),
+        "daphne_cpu_ms_per_broadcast": round(1000 * busy / len(ids), 1),
+        "daphne_cpu_ms_per_broadcast_net": round(1000 * (busy - idle) / len(ids), 1),
+    }
+
+
+def _log_hits(procs, pattern: str) -> int:
+    import re
+
+    hits = 0
+    for p in procs:
+        with contextlib.suppress(OSError):
+            hits += len(re.findall(pattern, p.log.read_text(errors="replace")))
+    return hits
+
+
+def hostile_frames(*, stack, ctl, fleet: Fleet, cfg: Config, log) -> dict:
+    """Honest clients follow; hostile sockets come and go; then presence, broadcast cost
+    (beside the same before the attack) and every client's state against the database."""
+    from bench.faultclient import HOSTILE_KINDS
+    from bench.stack import cpu_seconds
+
+    name = group = "hostile_frames"
+    n = cfg.broadcasts
+    data = ctl.call(
+        "setup", name=f"hostile-{int(time.time())}", moderation="pre", pending=2 * n, approved=20
+    )
+    procs = stack.start_daphne(cfg.daphne, name="fault-hostile")
+    pids = [p.pid for p in procs]
+    out: dict = {
+        "clients": cfg.clients,
+        "displays": cfg.displays,
+        "moderators": cfg.moderators,
+        "hostile_sockets": cfg.hostile,
+        "flood": cfg.flood,
+    }
+    approver = httpx.Client(timeout=10.0, headers={"Authorization": f"Token {data['token']}"})
+    try:
+        ports, bases, urls, headers = _venue(procs, data)
+        sid = data["session_id"]
+        specs = _specs(cfg, urls, headers)
+        workers = len(fleet.conns)
+        log(f"{name}: connecting {len(specs)} clients")
+        out["connect"] = _connect(fleet, group, specs, cfg)
+        honest = Counter(s["kind"] for s in specs)
+        expected = {
+            "phones": honest["phone"],
+            "displays": honest["display"],
+            "moderators": honest["moderation"],
+        }
+        out["honest"] = expected
+        out["presence_before"] = _wait_presence(
+            fleet, group, lambda p: p.get("phones") == expected["phones"], 30.0
+        )
+        before_shown = out["presence_before"]["shown"]
+        log(f"{name}: presence before {before_shown} (honest {expected})")
+        pending = list(data["pending"])
+        out["before"] = _broadcast_cost(fleet, group, approver, bases, pending[:n], pids, cfg)
+        b = out["before"]
+        log(
+            f"{name}: before the attack, fan-out p50/p99 {b['last_client_ms']['p50']}/"
+            f"{b['last_client_ms']['p99']} ms, {b['daphne_cpu_ms_per_broadcast']} ms CPU "
+            "per broadcast"
+        )
+
+        # The attack: every kind in turn, on both processes.
+        question = data["approved"][0]
+        targets = [
+            {"kind": HOSTILE_KINDS[i % len(HOSTILE_KINDS)], "url": urls["phone"][i % len(ports)]}
+            for i in range(cfg.hostile)
+        ]
+        log(f"{name}: {cfg.hostile} hostile sockets")
+        c0, t_attack = cpu_seconds(pids), time.time()
+        replies = fleet.call(
+            "hostile",
+            [
+                {
+                    "targets": part,
+                    "question": question,
+                    "flood": cfg.flood,
+                    "concurrency": max(1, cfg.concurrency // workers),
+                    "timeout": 20.0,
+                }
+                for part in _deal(targets, workers)
+            ],
+            600,
+        )
+        gone = time.time()
+        rows = [row for r in replies for row in r["rows"]]
+        out["attack"] = _hostile_summary(rows)
+        out["attack"]["took_s"] = round(gone - t_attack, 2)
+        out["attack"]["daphne_cpu_s"] = round(cpu_seconds(pids) - c0, 2)
+        out["attack"]["daphne_alive"] = sum(1 for p in procs if p.popen.poll() is None)
+        out["attack"]["server_tracebacks"] = _log_hits(procs, "Traceback")
+        out["attack"]["server_recursion_errors"] = _log_hits(procs, "RecursionError")
+        log(
+            f"{name}: attack over in {out['attack']['took_s']} s, acceptable "
+            f"{out['attack']['acceptable']}/{len(rows)}; closes by kind "
+            + "; ".join(f"{k} {v['closes']}" for k, v in out["attack"]["by_kind"].items())
+        )
+
+        # One more honest phone: presence must then count exactly the honest ones, which only
+        # a report made after the hostile sockets left (leaks included) can show.
+        witness = {"kind": "phone", "urls": urls["phone"], "home": 1, "headers": {}}
+        fleet.call(
+            "follow",
+            [
+                {
+                    "group": group,
+                    "specs": [witness] if i == 0 else [],
+                    "seed": 99,
+                    "concurrency": 1,
+                    "timeout": 30.0,
+                }
+                for i in range(workers)
+            ],
+            60,
+        )
+        want = {**expected, "phones": expected["phones"] + 1}
+        out["presence_after"] = _wait_presence(fleet, group, lambda p: p == want, cfg.bound)
+        out["presence_after"]["expected"] = want
+        out["presence_after"]["after_attack_s"] = round(time.time() - gone, 2)
+        log(f"{name}: presence after {out['presence_after']['shown']} (honest {want})")
+        out["after"] = _broadcast_cost(fleet, group, approver, bases, pending[n : 2 * n], pids, cfg)
+        a = out["after"]
+        log(
+            f"{name}: after the attack, fan-out p50/p99 {a['last_client_ms']['p50']}/"
+            f"{a['last_client_ms']['p99']} ms, {a['daphne_cpu_ms_per_broadcast']} ms CPU "
+            "per broadcast"
+        )
+
+        # Every client against the database.
+        truth = ctl.call("truth", session_id=sid)
+        digests = truth_digests(truth)
+        deadline = time.time() + cfg.bound
+        exact, clients = _converge(fleet, group, digests, deadline)
+        reports = fleet.call(
+            "follow_report",
+            {"group": group, "truth": digests, "states": _states(truth), "since": gone},
+            120,
+        )
+        rows = [row for r in reports for row in r["rows"]]
+        summary = _summarise(rows, gone, gone, cfg.bound)
+        out["final"] = {
+            "clients": clients,
+            "exact": exact,
+            "connected_at_end": summary["connected_at_end"],
+            "by_kind": {k: v["clients"] for k, v in summary["by_kind"].items()},
+            "unrecovered_sample": summary["unrecovered_sample"],
+            "close_codes": summary["close_codes"],
+            "clients_that_reconnected": sum(1 for r in rows if r["stats"].get("opened", 0) > 1),
+        }
+        out["truth"] = {"questions": len(truth["questions"]), "public": len(truth["public"])}
+        out["fresh_snapshots"] = _probe(fleet, urls, headers, digests, procs)
+        log(
+            f"{name}: {exact}/{clients} clients exact, fresh snapshots "
+            f"{out['fresh_snapshots']['equal_to_db']}/{out['fresh_snapshots']['probes']} = DB"
+        )
+    finally:
+        approver.close()
+        try:
+            fleet.call("follow_close", {"group": group, "timeout": 10.0}, 40)
+        finally:
+            stack.stop(procs)
+    return out
+
+
+def _hostile_summary(rows: list[dict]) -> dict:
+    """Per kind: how many, how many answered acceptably, the closes and the error codes."""
+    by_kind: dict[str, dict] = {}
+    for kind in sorted({r["kind"] for r in rows}):
+        mine = [r for r in rows if r["kind"] == kind]
+        by_kind[kind] = {
+            "sockets": len(mine),
+            "acceptable": sum(1 for r in mine if r["acceptable"]),
+            "closes": _merge_counts([{str(r["close"]): 1} for r in mine]),
+            "errors": _merge_counts(r["errors"] for r in mine),
+            "pongs": sum(r["pongs"] for r in mine),
+            "answers": sum(r["answers"] for r in mine),
+            "took_ms": summary_ms([r["took"] for r in mine]),
+        }
+    return {
+        "sockets": len(rows),
+        "acceptable": sum(1 for r in rows if r["acceptable"]),
+        "by_kind": by_kind,
+        "unacceptable_sample": [r for r in rows if not r["acceptable"]][:5],
+    }
+
+
 def run(args, *, stack, ctl, deadline: float, log, cfg: Config) -> dict:
     """Every fault scenario in turn, each skipped once the time budget is spent."""
     from bench.faultclient import worker_main
@@ -536,6 +823,9 @@ def run(args, *, stack, ctl, deadline: float, log, cfg: Config) -> dict:
             try:
                 if name == "http_vote_burst":
                     out[name] = http_vote_burst(stack=stack, ctl=ctl, fleet=fleet, cfg=cfg, log=log)
+                    continue
+                if name == "hostile_frames":
+                    out[name] = hostile_frames(stack=stack, ctl=ctl, fleet=fleet, cfg=cfg, log=log)
                     continue
                 fault = {
                     "redis_restart": lambda: redis_restart(stack, cfg),

@@ -225,6 +225,7 @@ def fault_rows(results: dict) -> list[tuple[str, str, str, str]]:
                 ),
             )
         )
+    out += _hostile_rows(f.get("hostile_frames"))
     burst = f.get("http_vote_burst")
     if burst is not None and "bursts" not in burst:
         out.append(
@@ -244,6 +245,57 @@ def fault_rows(results: dict) -> list[tuple[str, str, str, str]]:
             )
         )
     return out
+
+
+def _close(code: str) -> str:
+    return {"None": "dropped, no close", "open": "stayed open"}.get(code, f"close {code}")
+
+
+def _hostile_rows(h: dict | None) -> list[tuple[str, str, str, str]]:
+    if h is None:
+        return []
+    if "final" not in h:
+        return [("fault: hostile_frames", h.get("error") or h.get("skipped", ""), "", "MISSED")]
+    a, p, b, af, fin = h["attack"], h["presence_after"], h["before"], h["after"], h["final"]
+    closes = "; ".join(
+        f"{kind} {', '.join(f'{_close(c)} x{n}' for c, n in k['closes'].items())}"
+        + (f" ({', '.join(k['errors'])})" if k["errors"] else "")
+        for kind, k in a["by_kind"].items()
+    )
+    fresh = h["fresh_snapshots"]
+
+    def cost(r: dict) -> str:
+        return (
+            f"{r['last_client_ms']['p50']} / {r['last_client_ms']['p99']} ms, "
+            f"{r['daphne_cpu_ms_per_broadcast']} ms CPU ({r['daphne_cpu_ms_per_broadcast_net']} "
+            "net of idle)"
+        )
+
+    shown = p["shown"][0] if len(p["shown"]) == 1 else p["shown"]
+    return [
+        (
+            f"fault: hostile_frames, {a['sockets']} hostile sockets, {h['clients']} honest clients",
+            f"answered acceptably {a['acceptable']}/{a['sockets']} ({closes}); Daphne processes "
+            f"alive {a['daphne_alive']}, tracebacks {a['server_tracebacks']}",
+            "an error frame or a close 1000/1007/1009/4xxx (a drop only for invalid UTF-8)",
+            _verdict(a["acceptable"] == a["sockets"]),
+        ),
+        (
+            "fault: hostile_frames, afterwards",
+            f"presence {shown} ({p['after_attack_s']} s after the attack; honest "
+            f"{p['expected']}); fan-out p50 / p99 to the last client and Daphne CPU per "
+            f"broadcast, {b['broadcasts']} approvals: before {cost(b)}, after {cost(af)}; "
+            f"clients exact {fin['exact']}/{fin['clients']}; fresh snapshots = DB "
+            f"{fresh['equal_to_db']}/{fresh['probes']}",
+            "presence = the honest screens; broadcast cost as before; every client exact",
+            _verdict(
+                p["ok"]
+                and fin["exact"] == fin["clients"]
+                and fresh["equal_to_db"] == fresh["probes"]
+                and af["reached_everyone"] == af["broadcasts"]
+            ),
+        ),
+    ]
 
 
 def plot_faults(results: dict, path: Path) -> Path | None:

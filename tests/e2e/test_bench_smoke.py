@@ -200,7 +200,9 @@ def test_bench_smoke_faults_every_client_ends_exact_and_every_vote_is_accounted(
     and restarts it): after a Redis restart (with and without new streams opened while it is
     down), killed pub/sub connections and a killed Daphne, every client (phones, displays,
     moderators) ends with the database's state and a fresh snapshot equals it; the HTTP vote
-    burst counts exactly the votes answered 200."""
+    burst counts exactly the votes answered 200; every hostile socket is answered as the
+    protocol says, and afterwards presence counts the honest screens only and every client
+    is exact."""
     completed = _run(
         "bench",
         "--smoke",
@@ -244,6 +246,14 @@ def test_bench_smoke_faults_every_client_ends_exact_and_every_vote_is_accounted(
     assert burst["phones"] == 30
     assert burst["counted"] == burst["vote_rows"] == burst["answered_ok"]
     assert "500" not in burst["statuses"]
+    hostile = faults["hostile_frames"]  # 70 hostile sockets, then presence and broadcasts
+    assert hostile["attack"]["acceptable"] == hostile["attack"]["sockets"] == 70
+    assert hostile["attack"]["daphne_alive"] == 2
+    assert hostile["presence_after"]["ok"]
+    assert hostile["presence_after"]["shown"] == [hostile["presence_after"]["expected"]]
+    assert hostile["after"]["reached_everyone"] == hostile["after"]["broadcasts"] == 3
+    assert hostile["final"]["exact"] == hostile["final"]["clients"] == N + 1
+    assert hostile["fresh_snapshots"]["equal_to_db"] == hostile["fresh_snapshots"]["probes"]
     assert "| fault: redis_restart, 50 clients" in completed.stdout
     assert (tmp_path / "smoke-faults.png").exists()
 
