@@ -15,45 +15,16 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from bench.faultclient import ACCEPTABLE_CLOSES, HOSTILE_KINDS, PING, hostile_frames
 from tests.faults.harness import Fleet, Moderators, audience_at_work, settle, ws_options
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 HOSTILE_SOCKETS = 200
 FLOOD = 150
-# Codes a client can act on: the protocol's 4xxx, a normal close, and the RFC's answers to a
-# frame that is not UTF-8 (1007) or too big (1009). Not 1011, not a drop without a close.
-ACCEPTABLE_CLOSES = {1000, 1007, 1009, *range(4000, 5000)}
-
-
-PING = json.dumps({"type": "ping"})
-
-
-def hostile_frames(kind: str, question: int) -> tuple[list[tuple[str | bytes, bool]], int, int]:
-    """(frames to send as (payload, is_text), pings among them, answers with a ref they ask
-    for). A ping follows them all."""
-    if kind == "nested":  # 3.8 KB of brackets: under the 4 KiB limit, deeper than any parser
-        return [("[" * 1900 + "]" * 1900, True)], 0, 0
-    if kind == "nested_command":
-        return [('{"type":"vote","question":' + "[" * 1800 + "]" * 1800 + "}", True)], 0, 0
-    if kind == "huge":
-        return [("x" * 200_000, True)], 0, 0
-    if kind == "binary":
-        return [(bytes(range(256)) * 4, False)], 0, 0
-    if kind == "bad_utf8":
-        return [(b'{"type": "ping", "x": "\xff\xfe"}', True)], 0, 0
-    if kind == "ping_flood":
-        return [(PING, True)] * FLOOD, FLOOD, 0
-    if kind == "vote_flood":
-        votes = [
-            (json.dumps({"type": "vote", "question": question, "ref": f"v{i}"}), True)
-            for i in range(FLOOD)
-        ]
-        return [(json.dumps({"type": "join", "ref": "j"}), True), *votes], 0, FLOOD + 1
-    raise ValueError(kind)
-
-
-KINDS = ("nested", "nested_command", "huge", "binary", "bad_utf8", "ping_flood", "vote_flood")
+# What to send and which closes a client can act on: one list for this test and the bench's
+# larger run of the same scenario (bench/faultclient.py).
+KINDS = HOSTILE_KINDS
 
 
 @dataclass
@@ -76,7 +47,7 @@ class Outcome:
 async def hostile_socket(ws_url: str, path: str, kind: str, question: int) -> tuple[Outcome, bool]:
     """Send the hostile frames and one ping; wait for every answer or a close (bounded)."""
     outcome = Outcome(kind, ws_url)
-    frames, pings, answers = hostile_frames(kind, question)
+    frames, pings, answers = hostile_frames(kind, question, FLOOD)
     pings += 1
     try:
         async with asyncio.timeout(15):
