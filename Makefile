@@ -52,7 +52,7 @@ run: export DJANGO_DEBUG ?= 1
 run: venv-run
 	@$(MAKE) --no-print-directory messages
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py load_demo
+	$(PY) manage.py load_demo --today
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py print_urls --host $(HOST) --port $(PORT)
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application

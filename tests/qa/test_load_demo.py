@@ -10,9 +10,12 @@ from django.core.management.base import CommandError
 from django.forms.models import model_to_dict
 from django.utils import translation
 
+from live import selectors
 from live.enums import EventRole, SessionStatus
 from live.models import Event, EventMembership, Hall, Session, Speaker
-from qa.management.commands.load_demo import DEMO, DEMO_SLUG, load
+from live.realtime import streams
+from live.representations import session_data
+from qa.management.commands.load_demo import DEMO, DEMO_SLUG, Command, load
 from qa.models import ModerationAction, Participant, Question, Vote
 from tests import factories
 
@@ -275,3 +278,193 @@ def test_load_demo_join_code_taken_by_another_event_rejected():
         "Event with this Join code already exists."
     )
     assert list(Event.objects.values_list("slug", flat=True)) == ["other"]
+
+
+# ---- load_demo --today: the summit on today's schedule -----------------------------------------
+
+PANEL = "Smart mobility: real-time data for a less congested Hanoi"
+
+
+def run_load_demo_today(now: str) -> str:
+    out = io.StringIO()
+    call_command("load_demo", "--today", f"--now={now}", stdout=out)
+    return out.getvalue()
+
+
+def schedule() -> list[tuple]:
+    """(hall, start, end, status, qa_open) of every demo session, in Hanoi time, by start."""
+    sessions = Session.objects.filter(event__slug=DEMO_SLUG).order_by("starts_at", "hall__slug")
+    return [
+        (
+            s.hall.slug,
+            s.starts_at.astimezone(HANOI).strftime("%Y-%m-%d %H:%M"),
+            s.ends_at.astimezone(HANOI).strftime("%Y-%m-%d %H:%M"),
+            s.status,
+            s.qa_open,
+        )
+        for s in sessions
+    ]
+
+
+def panel_questions() -> list[tuple]:
+    panel = Session.objects.get(event__slug=DEMO_SLUG, title_en=PANEL)
+    return [
+        (q.client_id, q.status, q.pinned, q.vote_count)
+        for q in panel.questions.order_by("client_id")
+    ]
+
+
+PLAIN_QUESTIONS = [
+    ("demo-1", "approved", True, 4),
+    ("demo-2", "approved", False, 2),
+    ("demo-3", "approved", False, 1),
+    ("demo-4", "pending", False, 0),
+]
+
+
+@pytest.mark.django_db
+def test_load_demo_today_in_the_panels_hours_keeps_every_time_of_day():
+    out = run_load_demo_today("2026-12-01T14:10:37+07:00")
+
+    event = Event.objects.get(slug=DEMO_SLUG)
+    assert (event.starts_on, event.ends_on) == (dt.date(2026, 12, 1), dt.date(2026, 12, 2))
+    assert schedule() == [
+        ("hall-a", "2026-12-01 08:30", "2026-12-01 10:30", "ended", False),
+        ("hall-a", "2026-12-01 10:45", "2026-12-01 12:00", "ended", False),
+        ("hall-a", "2026-12-01 13:30", "2026-12-01 15:00", "qa", True),
+        ("hall-b", "2026-12-01 13:30", "2026-12-01 15:00", "live", True),
+        ("room-c", "2026-12-01 13:30", "2026-12-01 17:00", "live", False),
+        ("hall-a", "2026-12-02 08:30", "2026-12-02 10:00", "scheduled", True),
+        ("hall-b", "2026-12-02 08:30", "2026-12-02 10:00", "scheduled", True),
+        ("hall-a", "2026-12-02 10:15", "2026-12-02 11:45", "scheduled", True),
+        ("hall-b", "2026-12-02 10:15", "2026-12-02 11:45", "scheduled", True),
+        ("hall-a", "2026-12-02 14:00", "2026-12-02 15:30", "scheduled", True),
+    ]
+    assert panel_questions() == PLAIN_QUESTIONS
+    assert (
+        "Placed on today's schedule (Asia/Ho_Chi_Minh, now 2026-12-01 14:10): day one is "
+        "2026-12-01, the smart mobility panel runs 13:30–15:00.\n"
+    ) in out
+
+
+@pytest.mark.django_db
+def test_load_demo_today_at_3am_runs_the_panel_now_keeping_the_gaps():
+    run_load_demo_today("2026-11-30T20:00:45+00:00")  # 03:00:45 in Hanoi
+
+    event = Event.objects.get(slug=DEMO_SLUG)
+    assert (event.starts_on, event.ends_on) == (dt.date(2026, 11, 30), dt.date(2026, 12, 2))
+    assert schedule() == [
+        ("hall-a", "2026-11-30 21:30", "2026-11-30 23:30", "ended", False),
+        ("hall-a", "2026-11-30 23:45", "2026-12-01 01:00", "ended", False),
+        ("hall-a", "2026-12-01 02:30", "2026-12-01 04:00", "qa", True),
+        ("hall-b", "2026-12-01 02:30", "2026-12-01 04:00", "live", True),
+        ("room-c", "2026-12-01 02:30", "2026-12-01 06:00", "live", False),
+        ("hall-a", "2026-12-01 21:30", "2026-12-01 23:00", "scheduled", True),
+        ("hall-b", "2026-12-01 21:30", "2026-12-01 23:00", "scheduled", True),
+        ("hall-a", "2026-12-01 23:15", "2026-12-02 00:45", "scheduled", True),
+        ("hall-b", "2026-12-01 23:15", "2026-12-02 00:45", "scheduled", True),
+        ("hall-a", "2026-12-02 03:00", "2026-12-02 04:30", "scheduled", True),
+    ]
+    assert panel_questions() == PLAIN_QUESTIONS
+
+
+@pytest.mark.parametrize(
+    "hanoi_time", ["00:00", "03:00", "08:29", "13:30", "14:59", "15:00", "17:30", "23:59"]
+)
+@pytest.mark.django_db
+def test_load_demo_today_statuses_follow_the_clock(hanoi_time):
+    now = dt.datetime.fromisoformat(f"2026-12-01T{hanoi_time}:00+07:00")
+
+    run_load_demo_today(now.isoformat())
+
+    sessions = list(Session.objects.filter(event__slug=DEMO_SLUG))
+    panel = next(s for s in sessions if s.title_en == PANEL)
+    assert (panel.status, panel.qa_open) == (SessionStatus.QA, True)
+    assert panel.starts_at <= now < panel.ends_at
+    inconsistent = []
+    for s in sessions:
+        if s.ends_at <= now:
+            expected = {SessionStatus.ENDED}
+        elif s.starts_at <= now:
+            expected = {SessionStatus.LIVE, SessionStatus.QA}
+        else:
+            expected = {SessionStatus.SCHEDULED}
+        if s.status not in expected:
+            inconsistent.append((s.title_en, s.status))
+    assert inconsistent == []
+    assert panel_questions() == PLAIN_QUESTIONS
+
+
+@pytest.mark.django_db
+def test_load_demo_today_twice_in_the_same_minute_changes_nothing():
+    run_load_demo_today("2026-12-01T03:00:05+07:00")
+    first = snapshot()
+
+    run_load_demo_today("2026-12-01T03:00:55+07:00")
+
+    assert snapshot() == first
+
+
+@pytest.mark.django_db
+def test_load_demo_today_then_plain_restores_2023_on_the_same_rows():
+    run_load_demo()
+    plain = schedule()
+    pks = sorted(Session.objects.values_list("pk", flat=True))
+    question_sessions = sorted(Question.objects.values_list("client_id", "session_id"))
+
+    run_load_demo_today("2026-12-01T03:00:00+07:00")
+    run_load_demo_today("2026-12-02T14:00:00+07:00")
+    assert sorted(Session.objects.values_list("pk", flat=True)) == pks
+    run_load_demo()
+
+    event = Event.objects.get(slug=DEMO_SLUG)
+    assert (event.starts_on, event.ends_on) == (dt.date(2023, 11, 29), dt.date(2023, 11, 30))
+    assert schedule() == plain
+    assert plain[0] == ("hall-a", "2023-11-29 08:30", "2023-11-29 10:30", "ended", False)
+    assert sorted(Session.objects.values_list("pk", flat=True)) == pks
+    assert sorted(Question.objects.values_list("client_id", "session_id")) == question_sessions
+    assert panel_questions() == PLAIN_QUESTIONS
+
+
+@pytest.mark.django_db
+def test_load_demo_today_tells_open_screens(django_capture_on_commit_callbacks, published):
+    run_load_demo()
+    panel_id = Session.objects.get(title_en=PANEL).pk
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_load_demo_today("2026-12-01T14:10:00+07:00")
+    with django_capture_on_commit_callbacks(execute=True):
+        run_load_demo_today("2026-12-01T14:10:30+07:00")  # changes nothing: publishes nothing
+
+    panel = selectors.sessions_with_people().get(pk=panel_id)
+    assert panel.version == 2
+    assert published(streams.session_stream(panel_id)) == [
+        ("session.updated", {"session": session_data(panel)})
+    ]
+
+
+def test_load_demo_now_is_hidden_from_help():
+    text = Command().create_parser("manage.py", "load_demo").format_help()
+
+    assert "--today" in text
+    assert "--now" not in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--now=2026-12-01T14:10:00+07:00"], "--now needs --today."),
+        (
+            ["--today", "--now=2026-12-01T14:10:00"],
+            "--now needs a time zone offset: 2026-12-01T14:10:00.",
+        ),
+        (["--today", "--now=yesterday"], "--now is not an ISO date and time: yesterday."),
+    ],
+)
+@pytest.mark.django_db
+def test_load_demo_bad_now_rejected(args, message):
+    with pytest.raises(CommandError) as error:
+        call_command("load_demo", *args, stdout=io.StringIO())
+
+    assert str(error.value) == message
+    assert Event.objects.count() == 0

@@ -3,12 +3,19 @@
 Idempotent: every row is found by its natural key and written only when a value differs, so a
 second run changes nothing. The questions go through the qa services (participant_join,
 question_submit, question_approve, vote_cast, question_pin) like a phone's and a moderator's
-would; client ids make the submissions idempotent."""
+would; client ids make the submissions idempotent.
+
+`--today` (what `make run` loads) places the same summit on the current schedule: see
+`place_today`. A session is found by its hall and English title (else its hall and start), so
+moving between the 2023 dates and today's updates the same rows, and their questions stay."""
 
 from __future__ import annotations
 
+import argparse
+import copy
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -16,10 +23,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
+from django.utils import timezone
 
+from live.broadcast import publish_session_updated
 from live.enums import EventRole, ModerationMode, SessionStatus
 from live.errors import DomainError
 from live.models import Event, EventMembership, Hall, Session, Speaker
+from live.selectors import sessions_with_people
 from qa import services as qa
 from qa.models import Participant, Question
 
@@ -298,9 +308,64 @@ DEMO: dict[str, Any] = {
 }
 
 
+# Off the panel's hours, `--today` places the panel so that it started this long ago.
+PANEL_RUNNING_FOR = dt.timedelta(minutes=30)
+
+PLACEMENT_RULE = (
+    "--today places the summit on the current schedule, in the event's time zone, so that the "
+    "smart mobility panel (13:30-15:00 on day one, in Q&A with questions) is running now: "
+    "between 13:30 and 15:00 there, day one is today and every session keeps its printed time; "
+    "at any other hour the whole schedule is moved so that the panel started 30 minutes ago "
+    "(to the minute), every session keeping its length and its distance from the others, and "
+    "day one is the date the opening session then falls on (yesterday or today). Statuses "
+    "follow the clock: ended, live (the panel in Q&A), or scheduled."
+)
+
+
 def _at(day: dt.date, hhmm: str) -> dt.datetime:
     hour, minute = (int(part) for part in hhmm.split(":"))
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zoneinfo.ZoneInfo(TZ))
+
+
+def _times(item: dict) -> tuple[dt.datetime, dt.datetime]:
+    if "starts_at" in item:
+        return item["starts_at"], item["ends_at"]
+    return _at(item["day"], item["start"]), _at(item["day"], item["end"])
+
+
+def place_today(data: dict, *, now: dt.datetime) -> dict:
+    """The demo `data` moved onto the schedule around `now` (PLACEMENT_RULE), statuses from the
+    clock. Pure: the same minute gives the same data, so running it twice writes nothing."""
+    tz = zoneinfo.ZoneInfo(data["event"]["timezone"])
+    local_now = now.astimezone(tz).replace(second=0, microsecond=0)
+    panel = next(
+        item
+        for item in data["sessions"]
+        if (item["hall"], item["day"], item["start"]) == tuple(data["qa_session"])
+    )
+    panel_start, panel_end = _times(panel)
+    # Wall-clock arithmetic (aware datetimes of one zone): whole days keep the time of day.
+    shift = dt.timedelta(days=(local_now.date() - panel_start.date()).days)
+    if not panel_start + shift <= local_now < panel_end + shift:
+        running_for = min(PANEL_RUNNING_FOR, (panel_end - panel_start) / 2)
+        shift = local_now - running_for - panel_start
+    placed = copy.deepcopy(data)
+    for item in placed["sessions"]:
+        starts_at, ends_at = (moment + shift for moment in _times(item))
+        item["starts_at"], item["ends_at"] = starts_at, ends_at
+        if ends_at <= local_now:
+            item["status"], item["qa_open"] = SessionStatus.ENDED, False
+        elif starts_at <= local_now:
+            if item.get("status") not in (SessionStatus.LIVE, SessionStatus.QA):
+                item["status"] = SessionStatus.LIVE
+        else:
+            item["status"] = SessionStatus.SCHEDULED
+    starts = [item["starts_at"] for item in placed["sessions"]]
+    ends = [item["ends_at"] for item in placed["sessions"]]
+    placed["event"]["starts_on"] = min(starts).date()
+    placed["event"]["ends_on"] = max(ends).date()
+    placed["placement"] = {"now": local_now, "panel": (panel_start + shift, panel_end + shift)}
+    return placed
 
 
 def _describe(error: ValidationError) -> str:
@@ -312,9 +377,16 @@ def _describe(error: ValidationError) -> str:
 def upsert(model: type[models.Model], lookup: dict, values: dict, *, label: str) -> models.Model:
     """Find by natural key; create, or write only the fields that differ, after full_clean.
     A session whose fields change gets its version bumped, like any other change."""
+    return _upsert(model, lookup, values, label=label)[0]
+
+
+def _upsert(
+    model: type[models.Model], lookup: dict, values: dict, *, label: str
+) -> tuple[models.Model, str]:
+    """upsert, also saying what it did: "created", "changed" or "" (nothing)."""
     obj = model.objects.filter(**lookup).first()
     if obj is None:
-        obj = model(**lookup, **values)
+        obj = model(**{**lookup, **values})
         changed = True
     else:
         changed = [field for field, value in values.items() if getattr(obj, field) != value]
@@ -327,20 +399,46 @@ def upsert(model: type[models.Model], lookup: dict, values: dict, *, label: str)
             obj.full_clean()
         except ValidationError as error:
             raise CommandError(f"Demo data rejected: {label}: {_describe(error)}") from None
+        created = obj.pk is None
         obj.save()
-    return obj
+        return obj, "created" if created else "changed"
+    return obj, ""
 
 
 class Command(BaseCommand):
-    help = "Load (or refresh) the demo summit. Running it again changes nothing."
+    help = (
+        "Load (or refresh) the demo summit, on its 2023 dates. Running it again changes nothing; "
+        "fields edited meanwhile are put back. " + PLACEMENT_RULE
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--today",
+            action="store_true",
+            help="Place the summit on the current schedule (what `make run` loads).",
+        )
+        # For tests: the "now" --today places the summit around (ISO 8601, with an offset).
+        parser.add_argument("--now", help=argparse.SUPPRESS)
 
     def handle(self, *args, **options) -> None:
-        event = load(DEMO)
+        data = DEMO
+        if options["now"] is not None and not options["today"]:
+            raise CommandError("--now needs --today.")
+        if options["today"]:
+            data = place_today(DEMO, now=_parse_now(options["now"]))
+        event = load(data)
         sessions = event.sessions.count()
         self.stdout.write(
             f"Demo event “{event.name_en}” ({event.slug}): {event.halls.count()} halls, "
             f"{sessions} sessions, join code {event.join_code}."
         )
+        if "placement" in data:
+            now, (panel_start, panel_end) = data["placement"]["now"], data["placement"]["panel"]
+            self.stdout.write(
+                f"Placed on today's schedule ({event.timezone}, now {now:%Y-%m-%d %H:%M}): day "
+                f"one is {event.starts_on.isoformat()}, the smart mobility panel runs "
+                f"{panel_start:%H:%M}–{panel_end:%H:%M}."
+            )
         if settings.DEBUG:
             user = ensure_demo_moderator(event)
             self.stdout.write(
@@ -354,8 +452,23 @@ class Command(BaseCommand):
             )
 
 
+def _parse_now(value: str | None) -> dt.datetime:
+    if value is None:
+        return timezone.now()
+    try:
+        now = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--now is not an ISO date and time: {value}.") from None
+    if now.tzinfo is None:
+        raise CommandError(f"--now needs a time zone offset: {value}.")
+    return now
+
+
 def load(data: dict) -> Event:
-    """Write the demo described by `data`, all or nothing."""
+    """Write the demo described by `data`, all or nothing. Sessions are written directly (not
+    through session_update: the demo may move a session anywhere, e.g. from ended back to
+    scheduled); screens already open on a session that changed are told after commit, as
+    session_update would tell them."""
     _check_unique(data)
     with transaction.atomic():
         event_values = dict(data["event"])
@@ -380,8 +493,10 @@ def load(data: dict) -> Event:
 
         sessions: dict[tuple, Session] = {}
         for item in data["sessions"]:
-            session = _session(event, halls, speakers, item)
+            session, done = _session(event, halls, speakers, item, sessions.values())
             sessions[(item["hall"], item["day"], item["start"])] = session
+            if done == "changed":
+                publish_session_updated(sessions_with_people().get(pk=session.pk))
 
         qa_session = sessions.get(tuple(data["qa_session"]))
         if qa_session is None:
@@ -411,7 +526,9 @@ def _check_unique(data: dict) -> None:
             )
 
 
-def _session(event: Event, halls: dict, speakers: dict, item: dict) -> Session:
+def _session(
+    event: Event, halls: dict, speakers: dict, item: dict, taken: Iterable[Session]
+) -> tuple[Session, str]:
     label = f"session “{item['title_en'] or item['title_vi']}”"
     hall = halls.get(item["hall"])
     if hall is None:
@@ -419,21 +536,32 @@ def _session(event: Event, halls: dict, speakers: dict, item: dict) -> Session:
     missing = [name for name in item.get("speakers", []) if name not in speakers]
     if missing:
         raise CommandError(f"Demo data rejected: {label}: unknown speakers {', '.join(missing)}.")
+    starts_at, ends_at = _times(item)
     values = {
+        "starts_at": starts_at,
         "title_vi": item["title_vi"],
         "title_en": item["title_en"],
         "description_vi": item.get("description_vi", ""),
         "description_en": item.get("description_en", ""),
-        "ends_at": _at(item["day"], item["end"]),
+        "ends_at": ends_at,
         "status": item.get("status", SessionStatus.SCHEDULED),
         "qa_open": item.get("qa_open", True),
         "moderation": item.get("moderation", ModerationMode.PRE),
         "livestream_url": item.get("livestream_url", ""),
     }
-    lookup = {"event": event, "hall": hall, "starts_at": _at(item["day"], item["start"])}
-    session = upsert(Session, lookup, values, label=label)
-    session.speakers.set([speakers[name] for name in item.get("speakers", [])])
-    return session
+    # Its title finds it wherever it was placed (2023 or today); its start, if it was renamed.
+    rows = Session.objects.filter(event=event, hall=hall).exclude(pk__in=[s.pk for s in taken])
+    found = (
+        rows.filter(title_en=item["title_en"]).order_by("pk").first()
+        or rows.filter(starts_at=starts_at).order_by("pk").first()
+    )
+    lookup = {"pk": found.pk} if found else {"event": event, "hall": hall, "starts_at": starts_at}
+    session, done = _upsert(Session, lookup, values, label=label)
+    wanted = {speakers[name].pk for name in item.get("speakers", [])}
+    if set(session.speakers.values_list("pk", flat=True)) != wanted:
+        session.speakers.set(wanted)
+        done = done or "changed"
+    return session, done
 
 
 def _questions(event: Event, session: Session, data: dict) -> None:
