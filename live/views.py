@@ -27,6 +27,7 @@ from redis.exceptions import RedisError
 from live.enums import SessionStatus
 from live.models import Event, Hall
 from live.representations import event_data, hall_data
+from live.selectors import hall_current_session_id
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +125,31 @@ def vietnamese_unless_chosen(view):
 # ---- the short link and the hall display ------------------------------------------------
 
 
+def _event_by_code(code: str) -> Event:
+    """The event of a join code; typed codes are case-blind."""
+    return get_object_or_404(Event, join_code=code.strip().upper())
+
+
 def join_redirect(request: HttpRequest, code: str) -> HttpResponse:
-    """/j/<code>: the short link on the hall screen's QR code. Typed codes are case-blind."""
-    event = get_object_or_404(Event, join_code=code.strip().upper())
+    """/j/<code>: the event's short link, typed from the screen: its session list."""
+    event = _event_by_code(code)
     return redirect("pages:event", slug=event.slug)
+
+
+@never_cache
+def hall_join_redirect(request: HttpRequest, code: str, hall_slug: str) -> HttpResponse:
+    """/j/<code>/<hall_slug>: a hall display's QR code. The hall's current session is chosen
+    at scan time (the one its display shows), so a printed or projected link never goes stale;
+    hence a 302 that phones must not keep. A hall with no current session, or a slug the event
+    does not have (a mistyped poster), lands on the event's session list rather than a 404."""
+    event = _event_by_code(code)
+    halls = Hall.objects.filter(event=event)
+    hall = halls.filter(slug=hall_slug).first() or halls.filter(slug__iexact=hall_slug).first()
+    session_id = hall_current_session_id(hall_id=hall.pk) if hall is not None else None
+    target = reverse("pages:event", kwargs={"slug": event.slug})
+    if session_id is not None:
+        target += f"?session={session_id}"
+    return redirect(target)
 
 
 def _display_strings() -> dict[str, str]:

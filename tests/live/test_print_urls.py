@@ -15,8 +15,8 @@ def print_urls(*args: str) -> str:
 @pytest.mark.django_db
 def test_print_urls_lists_every_screen_of_the_event():
     event = factories.event(slug="summit", name_vi="Hội nghị", name_en="Summit", join_code="HNSC23")
-    second = factories.hall(event, name_en="Hall B", display_order=2)
-    first = factories.hall(event, name_en="Hall A", display_order=1)
+    second = factories.hall(event, name_en="Hall B", slug="hall-b", display_order=2)
+    first = factories.hall(event, name_en="Hall A", slug="hall-a", display_order=1)
 
     out = print_urls("--host", "127.0.0.1", "--port", "8000")
 
@@ -25,7 +25,9 @@ def test_print_urls_lists_every_screen_of_the_event():
         "  Phone page (audience):   http://127.0.0.1:8000/e/summit/\n"
         "  Short link for screens:  http://127.0.0.1:8000/j/HNSC23\n"
         f"  Hall display, Hall A: http://127.0.0.1:8000/display/{first.pk}/\n"
+        "  Join link, Hall A:    http://127.0.0.1:8000/j/HNSC23/hall-a\n"
         f"  Hall display, Hall B: http://127.0.0.1:8000/display/{second.pk}/\n"
+        "  Join link, Hall B:    http://127.0.0.1:8000/j/HNSC23/hall-b\n"
         "Moderator console:  http://127.0.0.1:8000/moderate/\n"
         "Admin:              http://127.0.0.1:8000/admin/\n"
         "API docs:           http://127.0.0.1:8000/api/docs/\n"

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib.staticfiles import finders
 
+from live.models import Session
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +94,87 @@ def test_join_link_redirects_to_event_case_insensitive(client, summit):
 
 def test_join_link_unknown_code_is_404(client, summit):
     assert client.get("/j/NOPE99").status_code == 404
+
+
+def test_join_link_with_trailing_slash_redirects_to_event(client, summit):
+    event = summit[0]
+    response = client.get("/j/HN2023/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/e/{event.slug}/"
+
+
+# ---- the join link of one hall: /j/<code>/<hall_slug> --------------------------------------
+
+
+def assert_not_cacheable(response):
+    assert response.status_code == 302
+    assert set(response["Cache-Control"].split(", ")) == {
+        "max-age=0",
+        "no-cache",
+        "no-store",
+        "must-revalidate",
+        "private",
+    }
+
+
+def test_hall_join_link_opens_the_hall_current_session(client, summit):
+    event, hall, live, later = summit
+    response = client.get(f"/j/HN2023/{hall.slug}")
+    assert_not_cacheable(response)
+    assert response["Location"] == f"/e/{event.slug}/?session={live.pk}"
+
+
+def test_hall_join_link_with_trailing_slash_opens_the_hall_current_session(client, summit):
+    event, hall, live, later = summit
+    response = client.get(f"/j/HN2023/{hall.slug}/")
+    assert_not_cacheable(response)
+    assert response["Location"] == f"/e/{event.slug}/?session={live.pk}"
+
+
+def test_hall_join_link_follows_the_hall_to_its_next_session(client, summit):
+    event, hall, live, later = summit
+    assert client.get(f"/j/HN2023/{hall.slug}")["Location"].endswith(f"?session={live.pk}")
+    Session.objects.filter(pk=live.pk).update(status="ended")
+    response = client.get(f"/j/HN2023/{hall.slug}")
+    assert_not_cacheable(response)
+    assert response["Location"] == f"/e/{event.slug}/?session={later.pk}"
+
+
+def test_hall_join_link_hall_without_session_goes_to_session_list(client, summit):
+    event = summit[0]
+    empty = factories.hall(event, slug="hall-b")
+    factories.session(empty, status="ended")
+    response = client.get("/j/HN2023/hall-b")
+    assert_not_cacheable(response)
+    assert response["Location"] == f"/e/{event.slug}/"
+
+
+def test_hall_join_link_unknown_hall_goes_to_session_list(client, summit):
+    event = summit[0]
+    response = client.get("/j/HN2023/no-such-hall")
+    assert_not_cacheable(response)
+    assert response["Location"] == f"/e/{event.slug}/"
+
+
+def test_hall_join_link_hall_of_another_event_goes_to_session_list(client, summit):
+    event = summit[0]
+    other = factories.hall(factories.event(join_code="OTHER1"), slug="hall-z")
+    factories.session(other)
+    response = client.get("/j/HN2023/hall-z")
+    assert response["Location"] == f"/e/{event.slug}/"
+
+
+def test_hall_join_link_code_and_slug_case_blind(client, summit):
+    event, hall, live, later = summit
+    for url in (f"/j/hn2023/{hall.slug}", f"/j/Hn2023/{hall.slug.upper()}"):
+        response = client.get(url)
+        assert_not_cacheable(response)
+        assert response["Location"] == f"/e/{event.slug}/?session={live.pk}"
+
+
+def test_hall_join_link_unknown_code_is_404(client, summit):
+    hall = summit[1]
+    assert client.get(f"/j/NOPE99/{hall.slug}").status_code == 404
 
 
 def test_display_page_renders_qr_and_join_code(client, summit):

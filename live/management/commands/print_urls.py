@@ -9,7 +9,8 @@ from live.models import Event
 
 class Command(BaseCommand):
     help = (
-        "Print the URLs of the phone pages, hall displays, moderator console, admin and API docs."
+        "Print the URLs of the phone pages, hall displays and their join links, moderator console, "
+        "admin and API docs."
     )
 
     def add_arguments(self, parser) -> None:
@@ -31,9 +32,9 @@ class Command(BaseCommand):
             lines.append(f"  Phone page (audience):   {base}/e/{event.slug}/")
             lines.append(f"  Short link for screens:  {base}/j/{event.join_code}")
             for hall in sorted(event.halls.all(), key=lambda h: (h.display_order, h.pk)):
-                lines.append(
-                    f"  Hall display, {hall.name_en or hall.name_vi}: {base}/display/{hall.pk}/"
-                )
+                name = hall.name_en or hall.name_vi
+                lines.append(f"  Hall display, {name}: {base}/display/{hall.pk}/")
+                lines.append(f"  Join link, {name}:    {base}/j/{event.join_code}/{hall.slug}")
         if not lines:
             lines.append("No event yet: run `manage.py load_demo` or add one in the admin.")
         lines.append(f"Moderator console:  {base}/moderate/")
