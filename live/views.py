@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -182,8 +183,10 @@ def _qr_svg(url: str) -> str:
 def display_page(request: HttpRequest, hall_id: int) -> HttpResponse:
     hall = get_object_or_404(Hall.objects.select_related("event"), pk=hall_id)
     event = hall.event
-    join_path = reverse("pages:join", kwargs={"code": event.join_code})
+    join_path = reverse("pages:join_hall", kwargs={"code": event.join_code, "hall_slug": hall.slug})
     join_url = request.build_absolute_uri(join_path)
+    join_short = join_url.split("://", 1)[-1]
+    event_part, hall_part = join_short.rsplit("/", 1)
     config = {
         "hall": hall.pk,
         "lang": get_language(),
@@ -200,7 +203,9 @@ def display_page(request: HttpRequest, hall_id: int) -> HttpResponse:
             "event": event,
             "hall": hall,
             "join_url": join_url,
-            "join_short": join_url.split("://", 1)[-1],
+            "join_short": join_short,
+            # may wrap before the hall's part, never cut: a long host name still fits the card
+            "join_short_html": format_html("{}<wbr>/{}", event_part, hall_part),
             "qr_svg": _qr_svg(join_url),
             "config": config,
         },

@@ -36,7 +36,7 @@ def summit():
         name_en="Smart City Summit 2023",
         join_code="HN2023",
     )
-    hall = factories.hall(event, name_vi="Hội trường A", name_en="Hall A")
+    hall = factories.hall(event, name_vi="Hội trường A", name_en="Hall A", slug="hall-a")
     session = factories.session(
         hall,
         title_vi="Giao thông thông minh cho Hà Nội",
@@ -357,6 +357,34 @@ def test_phone_switches_to_english_in_one_tap(screens_server, page_for, summit):
     expect(phone.locator("#session-title")).to_have_text("Smart mobility for Hanoi")
     expect(phone.locator("html")).to_have_attribute("lang", "en")
     assert phone.url.endswith(phone_url(event, session))
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 720), (1024, 768)])
+def test_hall_join_link_fits_the_display_and_opens_the_hall_session_on_a_phone(
+    screens_server, page_for, summit, size
+):
+    event, hall, session, moderator = summit
+    server = screens_server()
+    display = page_for(*size, base_url=server.url)
+    display.goto(f"/display/{hall.pk}/")
+    link = display.locator(".d-join-url")
+    expect(link).to_have_text(f"{server.url.split('://', 1)[1]}/j/HN2023/hall-a")
+    assert link.evaluate("e => e.scrollWidth <= e.clientWidth")
+    join = display.locator(".d-join").bounding_box()
+    text = link.bounding_box()
+    assert join["x"] <= text["x"] and text["x"] + text["width"] <= join["x"] + join["width"]
+    assert text["y"] + text["height"] <= size[1]
+
+    phone = page_for(360, 740, base_url=server.url)
+    phone.goto(f"http://{link.text_content()}")
+    assert phone.url.endswith(phone_url(event, session))
+    expect(phone.locator("#session-title")).to_have_text("Giao thông thông minh cho Hà Nội")
+
+    from live.services import session_update
+
+    session_update(session_id=session.pk, actor=moderator, status="ended")
+    phone.goto(f"http://{link.text_content()}")
+    assert phone.url.endswith(f"/e/{event.slug}/")
 
 
 def test_display_follows_the_hall_to_its_next_session(screens_server, page_for, summit):

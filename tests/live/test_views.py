@@ -9,6 +9,7 @@ import pytest
 from django.contrib.staticfiles import finders
 
 from live.models import Session
+from live.views import _qr_svg
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -177,14 +178,22 @@ def test_hall_join_link_unknown_code_is_404(client, summit):
     assert client.get(f"/j/NOPE99/{hall.slug}").status_code == 404
 
 
-def test_display_page_renders_qr_and_join_code(client, summit):
+def test_display_page_shows_the_hall_join_link_as_qr_and_text(client, summit):
     event, hall, live, later = summit
     response = client.get(f"/display/{hall.pk}/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "<svg" in html
-    assert "HN2023" in html
-    assert "testserver/j/HN2023" in html
+    assert _qr_svg(f"http://testserver/j/HN2023/{hall.slug}") in html
+    assert f'<p class="d-join-url">testserver/j/HN2023<wbr>/{hall.slug}</p>' in html
+    assert '<p class="d-join-code" id="d-join-code">HN2023</p>' in html
+
+
+def test_display_page_of_each_hall_shows_its_own_join_link(client, summit):
+    event = summit[0]
+    other = factories.hall(event, slug="hall-b")
+    html = client.get(f"/display/{other.pk}/").content.decode()
+    assert _qr_svg("http://testserver/j/HN2023/hall-b") in html
+    assert '<p class="d-join-url">testserver/j/HN2023<wbr>/hall-b</p>' in html
 
 
 def test_display_page_unknown_hall_is_404(client, summit):
