@@ -11,7 +11,7 @@ the same services, serializers and throttle functions (qa/throttles.py) apply.""
 from __future__ import annotations
 
 import time
-from functools import partial
+from functools import cached_property, partial
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -92,6 +92,12 @@ class AudienceStreamConsumer(SessionStreamConsumer):
     participant: Participant | None = None
     language: str = settings.LANGUAGE_CODE
 
+    @cached_property
+    def client_ip(self) -> str:
+        """The phone's address for the throttles: read from the handshake once, not per vote
+        (it walks the headers and the trusted proxy networks)."""
+        return scope_client_ip(self.scope)
+
     # ---- who this phone is -----------------------------------------------------------
 
     async def command_identify(self, message: dict) -> None:
@@ -133,7 +139,7 @@ class AudienceStreamConsumer(SessionStreamConsumer):
         form = await self._valid(JoinSerializer, message, context)
         if form is None:
             return
-        call = partial(_join, self.event_id, form["display_name"], scope_client_ip(self.scope))
+        call = partial(_join, self.event_id, form["display_name"], self.client_ip)
         # Awaited here, not in a task: the commands behind it need this identity.
         try:
             result = await database_calls.submit(call)
@@ -166,9 +172,7 @@ class AudienceStreamConsumer(SessionStreamConsumer):
         form = await self._valid(QuestionSubmitSerializer, message, context)
         if form is None:
             return
-        call = partial(
-            _ask, self.session_id, self.participant, scope_client_ip(self.scope), dict(form)
-        )
+        call = partial(_ask, self.session_id, self.participant, self.client_ip, dict(form))
         # The socket keeps reading while the question is saved.
         self._spawn(
             self._answer(
@@ -215,7 +219,7 @@ class AudienceStreamConsumer(SessionStreamConsumer):
         # (_votes_round); rounds keep the order in which this socket sent its votes.
         self._spawn(
             self._answer(
-                vote_commits.submit((scope_client_ip(self.scope), change)),
+                vote_commits.submit((self.client_ip, change)),
                 context,
                 messages.VOTE_DONE,
                 lambda votes: {"voted": voted, "votes": votes},
