@@ -2,14 +2,12 @@
 
 import time
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
 from live import selectors
 from live.models import Hall, Session
 from live.realtime import envelope, streams
-from live.realtime.consumer import Denied, StreamConsumer
+from live.realtime.consumer import Denied, SocketWithoutChannelLayer, StreamConsumer
 
 # A hall of phones connects to the same session in the same minute; which event a session
 # or hall belongs to does not change, so each process asks the database once a minute, not
@@ -89,18 +87,10 @@ class DisplayStreamConsumer(StreamConsumer):
         return streams.display_stream(hall_id)
 
 
-class NotFoundConsumer(AsyncWebsocketConsumer):
+class NotFoundConsumer(SocketWithoutChannelLayer):
     """Every WebSocket path that is no stream (config/routing.py's last route): accepted and
     closed with 4404, which reaches the client (a refused handshake is only a bare HTTP 403, and
     the router's "No route found" was a 500). No channel layer, no database."""
-
-    channel_layer_alias = None
-
-    async def dispatch(self, message: dict) -> None:
-        # Channels would first close old database connections in a thread: nothing to close.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is not None:
-            await handler(message)
 
     async def connect(self) -> None:
         await self.accept()

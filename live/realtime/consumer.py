@@ -35,8 +35,8 @@ class Denied(Exception):
         super().__init__(close_code)
 
 
-class StreamConsumer(AsyncWebsocketConsumer):
-    """Subclasses implement `resolve_stream` and may add entries to `commands`."""
+class SocketWithoutChannelLayer(AsyncWebsocketConsumer):
+    """A socket served without Channels' per-message database clean-up and channel layer."""
 
     # The hub carries every broadcast: no channel-layer channel per socket (Channels would
     # otherwise subscribe one in Redis and keep a receive task waiting on it, per socket).
@@ -45,12 +45,16 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def dispatch(self, message: dict) -> None:
         """Channels 4.3 runs close_old_connections in the database thread before every handler
         (a thread hop per connect, ping and frame; 41% of a loaded Daphne's samples in the
-        profile given with issue #6). This consumer touches the database only through
+        profile given with issue #6). These consumers touch the database only through
         database_sync_to_async, which does that clean-up itself, in that thread."""
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+
+class StreamConsumer(SocketWithoutChannelLayer):
+    """Subclasses implement `resolve_stream` and may add entries to `commands`."""
 
     async def resolve_stream(self) -> str:
         """The stream this socket follows; raise Denied(close code) to refuse it."""
