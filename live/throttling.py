@@ -10,6 +10,7 @@ and Retry-After."""
 from __future__ import annotations
 
 import time
+from abc import ABCMeta, abstractmethod
 from collections.abc import Sequence
 
 from django.core.cache import cache as django_cache
@@ -155,15 +156,16 @@ def _count_in_cache(key: str, seconds: int, n: int) -> tuple[int, float]:
 # ---- the HTTP door ------------------------------------------------------------------------------
 
 
-class ActionThrottle(BaseThrottle):
+class ActionThrottle(BaseThrottle, metaclass=ABCMeta):
     """A DRF throttle that runs an action's throttle function, the one the socket command
     runs too: `check(request)` calls it; the Throttled it raises becomes DRF's 429 `throttled`
     with Retry-After (the error format's code for every HTTP throttle)."""
 
     _wait: float | None = None
 
+    @abstractmethod
     def check(self, request: Request) -> None:
-        raise NotImplementedError
+        """Call the action's throttle function for this request (qa/permissions.py)."""
 
     def allow_request(self, request: Request, view) -> bool:
         try:
