@@ -204,8 +204,11 @@ def display_page(request: HttpRequest, hall_id: int) -> HttpResponse:
             "hall": hall,
             "join_url": join_url,
             "join_short": join_short,
-            # may wrap before the hall's part, never cut: a long host name still fits the card
-            "join_short_html": format_html("{}<wbr>/{}", event_part, hall_part),
+            # may wrap before the hall's part (kept whole: "hall-a" must not break at its
+            # hyphen), never cut: a long host name still wraps anywhere and fits the card
+            "join_short_html": format_html(
+                '{}<wbr><span class="d-join-hall">/{}</span>', event_part, hall_part
+            ),
             "qr_svg": _qr_svg(join_url),
             "config": config,
         },

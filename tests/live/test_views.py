@@ -184,7 +184,10 @@ def test_display_page_shows_the_hall_join_link_as_qr_and_text(client, summit):
     html = response.content.decode()
     assert response.status_code == 200
     assert _qr_svg(f"http://testserver/j/HN2023/{hall.slug}") in html
-    assert f'<p class="d-join-url">testserver/j/HN2023<wbr>/{hall.slug}</p>' in html
+    assert (
+        f'<p class="d-join-url">testserver/j/HN2023<wbr><span class="d-join-hall">/{hall.slug}'
+        "</span></p>" in html
+    )
     assert '<p class="d-join-code" id="d-join-code">HN2023</p>' in html
 
 
@@ -193,7 +196,10 @@ def test_display_page_of_each_hall_shows_its_own_join_link(client, summit):
     other = factories.hall(event, slug="hall-b")
     html = client.get(f"/display/{other.pk}/").content.decode()
     assert _qr_svg("http://testserver/j/HN2023/hall-b") in html
-    assert '<p class="d-join-url">testserver/j/HN2023<wbr>/hall-b</p>' in html
+    assert (
+        '<p class="d-join-url">testserver/j/HN2023<wbr><span class="d-join-hall">/hall-b</span></p>'
+        in html
+    )
 
 
 def test_display_page_unknown_hall_is_404(client, summit):
