@@ -5,7 +5,8 @@ live/services.py (rules, audit row naming the admin user, version, broadcast aft
   form checks the change with the service's rules first (`session_update_check`), so an
   illegal status move is a form error and nothing is saved. The event is read-only once the
   session exists.
-- Events: `event_update`; halls (own page and inline): `hall_update`; speakers:
+- Events: `event_update`; halls (own page and inline): `hall_update`, and on its own page
+  `hall_display_update` for its display settings; speakers:
   `speaker_update`. A hall's or speaker's event is read-only once it exists.
 - Event roles are not shown on any screen: saved as the admin saves them."""
 
@@ -131,12 +132,14 @@ EVENT_FIELDS = (
     "timezone",
     "join_code",
 )
+HALL_DISPLAY_FIELDS = ("display_mode", "top_questions")
 SPEAKER_FIELDS = ("name", "title", "organisation")
 
 
 class HallInline(admin.TabularInline):
     model = Hall
     extra = 0
+    fields = HALL_FIELDS
     prepopulated_fields = {"slug": ("name_en",)}
 
 
@@ -220,6 +223,8 @@ class HallAdmin(EventReadOnlyOnChange, admin.ModelAdmin):
     list_display = ("name_vi", "name_en", "event", "display_order")
     list_filter = ("event",)
     search_fields = ("name_vi", "name_en", "slug")
+    # The stage key is shown and renewed in the control room, not here.
+    fields = ("event", *HALL_FIELDS, *HALL_DISPLAY_FIELDS)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -228,6 +233,9 @@ class HallAdmin(EventReadOnlyOnChange, admin.ModelAdmin):
         changes = changed_values(form, HALL_FIELDS)
         if changes:
             services.hall_update(hall_id=obj.pk, actor=request.user, **changes)
+        display = changed_values(form, HALL_DISPLAY_FIELDS)
+        if display:
+            services.hall_display_update(hall_id=obj.pk, actor=request.user, **display)
 
 
 @admin.register(Speaker)

@@ -13,11 +13,14 @@ from rest_framework.views import APIView
 from live import selectors, services
 from live.api_errors import error_responses
 from live.errors import DomainError
-from live.models import Event
+from live.models import Event, Hall
 from live.permissions import ModeratorCandidate, ensure_moderator
 from live.representations import event_data, hall_data, session_data
 from live.serializers import (
     EventDetailSerializer,
+    HallConflictSerializer,
+    HallPatchSerializer,
+    HallSerializer,
     SessionConflictSerializer,
     SessionPatchSerializer,
     SessionSerializer,
@@ -123,3 +126,55 @@ class SessionView(APIView):
             body["session"] = session_data(get_session(session_id))
             return Response(body, status=http.HTTP_409_CONFLICT)
         return Response(session_data(session))
+
+
+def get_hall(hall_id: int) -> Hall:
+    hall = Hall.objects.filter(pk=hall_id).first()
+    if hall is None:
+        raise DomainError(_("No such hall."), code="hall.not_found", status=404)
+    return hall
+
+
+class HallView(APIView):
+    """A hall and what its displays show."""
+
+    def get_permissions(self):
+        if self.request.method == "PATCH":
+            return [ModeratorCandidate()]
+        return [AllowAny()]
+
+    @extend_schema(
+        operation_id="hall_detail",
+        responses={200: HallSerializer, **error_responses(404)},
+    )
+    def get(self, request, hall_id: int):
+        return Response(hall_data(get_hall(hall_id)))
+
+    @extend_schema(
+        operation_id="hall_update",
+        request=HallPatchSerializer,
+        responses={
+            200: HallSerializer,
+            **error_responses(400, 401, 403, 404),
+            409: OpenApiResponse(
+                HallConflictSerializer,
+                description="`hall.version_conflict`, with the hall as it is now.",
+            ),
+        },
+    )
+    def patch(self, request, hall_id: int):
+        hall = get_hall(hall_id)
+        ensure_moderator(request, event_id=hall.event_id)
+        form = HallPatchSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            hall = services.hall_display_update(
+                hall_id=hall.pk, actor=request.user, **form.validated_data
+            )
+        except DomainError as exc:
+            if exc.code != "hall.version_conflict":
+                raise
+            body = {"code": exc.code, "detail": str(exc.message)}
+            body["hall"] = hall_data(get_hall(hall_id))
+            return Response(body, status=http.HTTP_409_CONFLICT)
+        return Response(hall_data(hall))

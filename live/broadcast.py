@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from live import messages, selectors
-from live.models import Session
+from live.models import Hall, Session
 from live.realtime import snapshots, streams
 from live.realtime.backend import get_backend
 from live.realtime.envelope import dumps
@@ -78,6 +78,21 @@ def publish_session_updated(session: Session, *, previous_hall_id: int | None = 
             refresh_hall_display(previous_hall_id)
 
     transaction.on_commit(after_commit, robust=True)
+
+
+def hall_streams(hall: Hall) -> list[str]:
+    """Every stream that shows a hall's settings: its displays, its stage screen, and the
+    control room of its event."""
+    return [
+        streams.display_stream(hall.pk),
+        streams.stage_stream(hall.pk),
+        streams.control_stream(hall.event_id),
+    ]
+
+
+def publish_hall_updated(hall: Hall) -> None:
+    """After commit: `hall.updated` with the hall's settings (display mode, top questions)."""
+    publish_on_commit(hall_streams(hall), messages.HALL_UPDATED, {"hall": hall_data(hall)})
 
 
 def publish_displays_on_commit(hall_ids: list[int]) -> None:

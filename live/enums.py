@@ -32,3 +32,18 @@ class ModerationMode(models.TextChoices):
 class EventRole(models.TextChoices):
     ORGANISER = "organiser", _("Organiser")
     MODERATOR = "moderator", _("Moderator")
+
+
+class DisplayMode(models.TextChoices):
+    """What a hall display shows (the organiser or moderator sets it per hall)."""
+
+    QUESTIONS = "questions", _("Questions: the pinned one large, then the top questions")
+    PINNED = "pinned", _("Pinned question only")
+    JOIN = "join", _("Join: QR code, join code and the coming session")
+    BLANK = "blank", _("Blank: event and hall name only")
+
+
+# How many top questions a display may be asked to show besides the pinned one.
+TOP_QUESTIONS_MIN = 0
+TOP_QUESTIONS_MAX = 12
+TOP_QUESTIONS_DEFAULT = 5

@@ -3,12 +3,22 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from live.enums import ACTIVE_SESSION_STATUSES, EventRole, ModerationMode, SessionStatus
+from live.enums import (
+    ACTIVE_SESSION_STATUSES,
+    TOP_QUESTIONS_DEFAULT,
+    TOP_QUESTIONS_MAX,
+    TOP_QUESTIONS_MIN,
+    DisplayMode,
+    EventRole,
+    ModerationMode,
+    SessionStatus,
+)
 
 # No 0/O, 1/I/L: the code is read off a projector and typed on a phone.
 JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -16,6 +26,11 @@ JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 def new_join_code() -> str:
     return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(6))
+
+
+def new_stage_key() -> str:
+    """The stage screen's key: typed once into a lectern tablet's URL, renewed to lock out."""
+    return secrets.token_urlsafe(18)
 
 
 def validate_timezone(value: str) -> None:
@@ -82,6 +97,21 @@ class Hall(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
     slug = models.SlugField(_("slug"), max_length=80)
     display_order = models.PositiveSmallIntegerField(_("display order"), default=0)
+    display_mode = models.CharField(
+        _("display mode"), max_length=12, choices=DisplayMode.choices, default=DisplayMode.QUESTIONS
+    )
+    top_questions = models.PositiveSmallIntegerField(
+        _("top questions on the display"),
+        default=TOP_QUESTIONS_DEFAULT,
+        validators=[MinValueValidator(TOP_QUESTIONS_MIN), MaxValueValidator(TOP_QUESTIONS_MAX)],
+    )
+    # The lectern tablet's key (/stage/<hall_id>/?key=...); renewing it locks out the old one.
+    stage_key = models.CharField(_("stage key"), max_length=32, default=new_stage_key)
+    # The moderator's last word to the speaker on the stage screen ("wrap up").
+    stage_message = models.CharField(_("message to the stage"), max_length=200, blank=True)
+    stage_message_at = models.DateTimeField(_("message sent at"), null=True, blank=True)
+    # Bumped by every display or stage change, as a session's: no silent overwrites.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["event", "display_order", "id"]
@@ -196,3 +226,34 @@ class EventMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} - {self.get_role_display()} - {self.event.slug}"
+
+
+class HallAction(models.Model):
+    """The audit trail of a hall's display and stage (written in the change's transaction);
+    a session's own changes are audited by qa's ModerationAction."""
+
+    class Kind(models.TextChoices):
+        DISPLAY = "display", _("Display settings changed")
+        STAGE_MESSAGE = "stage_message", _("Message to the stage")
+        STAGE_KEY = "stage_key", _("Stage key renewed")
+
+    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="actions")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="hall_actions",
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Kind.choices)
+    # {"field": [old, new], ...}; never the stage key itself.
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("hall action")
+        verbose_name_plural = _("hall actions")
+
+    def __str__(self) -> str:
+        return f"{self.actor or '-'} {self.action} {self.hall_id}"

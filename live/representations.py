@@ -39,6 +39,9 @@ def hall_data(hall: Hall) -> dict:
         "event_id": hall.event_id,
         "name": {"vi": hall.name_vi, "en": hall.name_en},
         "slug": hall.slug,
+        "display_mode": hall.display_mode,
+        "top_questions": hall.top_questions,
+        "version": hall.version,
     }
 
 

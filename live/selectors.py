@@ -68,6 +68,17 @@ def user_can_moderate(user: AbstractBaseUser | AnonymousUser | None, *, event_id
     ).exists()
 
 
+def user_can_organise(user: AbstractBaseUser | AnonymousUser | None, *, event_id: int) -> bool:
+    """A superuser, or an organiser of that event: the control room, stage keys."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return EventMembership.objects.filter(
+        user=user, event_id=event_id, role=EventRole.ORGANISER
+    ).exists()
+
+
 def events_moderated_by(user) -> list[Event]:
     if not user.is_authenticated:
         return []

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from live.enums import ModerationMode, SessionStatus
+from live.enums import (
+    TOP_QUESTIONS_MAX,
+    TOP_QUESTIONS_MIN,
+    DisplayMode,
+    ModerationMode,
+    SessionStatus,
+)
 
 MAX_DB_INT = 2**31 - 1
 
@@ -46,6 +52,14 @@ class SessionPatchSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=SessionStatus.choices, required=False)
     qa_open = serializers.BooleanField(required=False)
     moderation = serializers.ChoiceField(choices=ModerationMode.choices, required=False)
+    version = VersionField()
+
+
+class HallPatchSerializer(serializers.Serializer):
+    display_mode = serializers.ChoiceField(choices=DisplayMode.choices, required=False)
+    top_questions = serializers.IntegerField(
+        min_value=TOP_QUESTIONS_MIN, max_value=TOP_QUESTIONS_MAX, required=False
+    )
     version = VersionField()
 
 
@@ -93,6 +107,13 @@ class HallSerializer(serializers.Serializer):
     event_id = serializers.IntegerField()
     name = TranslatedSerializer()
     slug = serializers.CharField()
+    display_mode = serializers.ChoiceField(choices=DisplayMode.choices)
+    top_questions = serializers.IntegerField()
+    version = serializers.IntegerField()
+
+
+class HallConflictSerializer(ErrorSerializer):
+    hall = HallSerializer(help_text="The hall as it is now.")
 
 
 class EventDetailSerializer(serializers.Serializer):

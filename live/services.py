@@ -14,10 +14,21 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from live import selectors
-from live.broadcast import publish_displays_on_commit, publish_session_updated
-from live.enums import SESSION_TRANSITIONS, ModerationMode, SessionStatus
+from live.broadcast import (
+    publish_displays_on_commit,
+    publish_hall_updated,
+    publish_session_updated,
+)
+from live.enums import (
+    SESSION_TRANSITIONS,
+    TOP_QUESTIONS_MAX,
+    TOP_QUESTIONS_MIN,
+    DisplayMode,
+    ModerationMode,
+    SessionStatus,
+)
 from live.errors import Conflict, DomainError, IllegalTransition
-from live.models import Event, Hall, Session, Speaker
+from live.models import Event, Hall, HallAction, Session, Speaker
 
 # Hooks run inside the transaction of every change to what a session's screens show:
 # hook(session=, actor=, changes=) where changes maps a field to (old, new). A change to the
@@ -309,6 +320,53 @@ def hall_update(
         sessions = Session.objects.filter(hall_id=hall_id).order_by("pk")
         _report_to_sessions(sessions, actor=actor, prefix="hall", changes=changes)
         publish_displays_on_commit([hall_id])
+    return hall
+
+
+def hall_display_update(
+    *,
+    hall_id: int,
+    actor: AbstractBaseUser | None,
+    version: int | None = None,
+    display_mode: str | None = None,
+    top_questions: int | None = None,
+) -> Hall:
+    """Set what a hall's displays show: the mode and how many top questions. A field left
+    None is not changed. Side effects: bumps the hall's `version` (a stale one raises
+    Conflict), a HallAction in the same transaction, and after commit `hall.updated` to the
+    hall's displays, its stage screen and its event's control room."""
+    if display_mode is not None and display_mode not in DisplayMode.values:
+        raise DomainError(_("Unknown display mode."), code="hall.invalid_display_mode")
+    if top_questions is not None and not TOP_QUESTIONS_MIN <= top_questions <= TOP_QUESTIONS_MAX:
+        raise DomainError(
+            _("A display shows between %(min)s and %(max)s top questions.")
+            % {"min": TOP_QUESTIONS_MIN, "max": TOP_QUESTIONS_MAX},
+            code="hall.invalid_top_questions",
+        )
+    with transaction.atomic():
+        hall = Hall.objects.select_for_update().get(pk=hall_id)
+        if version is not None and version != hall.version:
+            raise Conflict(code="hall.version_conflict")
+        fields = {"display_mode": display_mode, "top_questions": top_questions}
+        changes = {
+            field: (getattr(hall, field), value)
+            for field, value in fields.items()
+            if value is not None and value != getattr(hall, field)
+        }
+        if not changes:
+            return hall
+        for field, (_old, new) in changes.items():
+            setattr(hall, field, new)
+        hall.version = F("version") + 1
+        hall.save(update_fields=[*changes, "version"])
+        hall.refresh_from_db()
+        HallAction.objects.create(
+            hall=hall,
+            actor=actor,
+            action=HallAction.Kind.DISPLAY,
+            detail={field: list(values) for field, values in changes.items()},
+        )
+        publish_hall_updated(hall)
     return hall
 
 

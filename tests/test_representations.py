@@ -328,8 +328,13 @@ async def test_stream_frames_match_documented_shapes(openapi, stream_client):
     )
     moderation_frames += (await collect(console, {"presence.updated": 1}))[:1]
     await call(live_services.session_update)(session_id=session.pk, actor=moderator, status="ended")
+    await call(live_services.hall_display_update)(
+        hall_id=session.hall_id, actor=moderator, display_mode="pinned"
+    )
     public_frames = await collect(phone, public)
-    public_frames += await collect(display, {**public, "display.session_changed": 1})
+    public_frames += await collect(
+        display, {**public, "display.session_changed": 1, "hall.updated": 1}
+    )
     stream_frames = public_frames + moderation_frames
 
     # 1. The keys of every frame of a type with a JSON example in docs/protocol.md.
@@ -381,6 +386,8 @@ async def test_stream_frames_match_documented_shapes(openapi, stream_client):
             check_component(openapi, "QuestionModeration" if moderation else "QuestionPublic", data)
         elif frame["type"] == "session.updated":
             check_component(openapi, "Session", data["session"])
+        elif frame["type"] == "hall.updated":
+            check_component(openapi, "Hall", data["hall"])
         elif frame["type"] == "display.session_changed":
             assert (set(data), data["session"]) == (snapshot_keys["display"], None)
             check_component(openapi, "Hall", data["hall"])

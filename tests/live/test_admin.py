@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from live.models import Event, Session
+from live.models import Event, HallAction, Session
 from qa.models import ModerationAction, Vote
 from tests import factories
 
@@ -652,6 +652,8 @@ async def test_admin_hall_rename_reaches_its_display_and_is_audited(admin_client
             "name_en": "Lotus Hall",
             "slug": hall.slug,
             "display_order": hall.display_order,
+            "display_mode": "questions",
+            "top_questions": 5,
         },
     )
 
@@ -722,3 +724,35 @@ async def test_admin_speaker_rename_reaches_phone_and_display_and_is_audited(
             }
         )
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("realtime_keys")
+async def test_admin_hall_display_mode_reaches_its_display_and_is_audited(
+    admin_client, stream_client
+):
+    event, hall, _session = await live_hall()
+    display = await stream_client(f"/ws/halls/{hall.pk}/display/")
+
+    response = await post(
+        admin_client,
+        reverse("admin:live_hall_change", args=[hall.pk]),
+        {
+            "event": event.pk,
+            "name_vi": hall.name_vi,
+            "name_en": hall.name_en,
+            "slug": hall.slug,
+            "display_order": hall.display_order,
+            "display_mode": "join",
+            "top_questions": 2,
+        },
+    )
+
+    assert response.status_code == 302
+    frame = await display.receive_type("hall.updated", timeout=1.0)
+    assert (frame["data"]["hall"]["display_mode"], frame["data"]["hall"]["top_questions"]) == (
+        "join",
+        2,
+    )
+    action = await HallAction.objects.aget(hall=hall)
+    assert action.detail == {"display_mode": ["questions", "join"], "top_questions": [5, 2]}

@@ -118,6 +118,9 @@ def test_event_detail_with_halls_and_sessions():
             "event_id": event.pk,
             "name": {"vi": hall.name_vi, "en": hall.name_en},
             "slug": hall.slug,
+            "display_mode": "questions",
+            "top_questions": 5,
+            "version": 1,
         }
     ]
     assert body["sessions"] == [session_data(sessions_with_people().get(pk=session.pk))]
