@@ -88,6 +88,8 @@ def apply(state: dict, frame: dict) -> dict:
         state["questions"] = {q["id"]: q for q in data.get("questions", [])}
     elif kind == "session.updated":
         state["session"] = data["session"]
+    elif kind == "hall.updated":
+        state["hall"] = data["hall"]
     elif kind in ("question.updated", "question.created"):
         held = state["questions"].get(data["id"])
         if held is None or held["version"] <= data["version"]:

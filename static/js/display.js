@@ -1,19 +1,28 @@
-/* The hall display: follows the hall's current session, shows the pinned question large and
- * the top questions by votes, and counts down to the session's end on the server's clock.
- * Every render replaces a bounded set of nodes, so it can run for days. */
+/* The hall display: follows the hall's current session and shows what the hall's display
+ * mode asks for (`hall.display_mode`, changed live by `hall.updated`): the pinned question
+ * large and the top `hall.top_questions` others by votes, only the pinned question, the way
+ * to join, or just the event and hall. It counts down to the session's end on the server's
+ * clock. Every render replaces a bounded set of nodes, so it can run for days. */
 (function () {
   "use strict";
   var cfg = Live.readConfig("page-config");
   var S = cfg.strings;
   var el = Live.el;
   var fmt = Live.format;
-  var TOP = 5;
+  var TOP = 5; // a hall without the setting
+  // A long pinned question gets smaller type, down to this share of its own: with the list
+  // no smaller than the list's (a 500-character question on a 4:3 projector); alone on the
+  // screen, as large as fits.
+  var MIN_PIN_SCALE = { questions: 0.8, pinned: 0.5 };
+  // Of the questions area, what the pinned question may take while others are listed.
+  var PIN_SHARE = 0.55;
   var $ = function (id) {
     return document.getElementById(id);
   };
   var store = new LiveStore();
   store.event = cfg.event_data;
   store.hall = cfg.hall_data;
+  var stage = $("d-stage");
   var clock = new Intl.DateTimeFormat(cfg.lang === "en" ? "en-GB" : "vi-VN", {
     hour: "2-digit",
     minute: "2-digit",
@@ -40,8 +49,16 @@
     }
   }
 
+  /** What the screen is for: the hall's mode (an unknown one shows the questions). */
+  function renderMode() {
+    var hall = store.hall || {};
+    var mode = hall.display_mode;
+    stage.dataset.mode = ["questions", "pinned", "join", "blank"].indexOf(mode) >= 0 ? mode : "questions";
+  }
+
   function renderSession() {
     var s = store.session;
+    renderMode();
     $("d-event").textContent = Live.pick(store.event && store.event.name, cfg.lang);
     $("d-hall").textContent = Live.pick(store.hall && store.hall.name, cfg.lang);
     var badge = $("d-badge");
@@ -50,6 +67,7 @@
       badge.className = "d-badge";
       $("d-title").textContent = S.no_session;
       $("d-title-alt").textContent = "";
+      $("d-when").textContent = "";
       $("d-speakers").textContent = "";
       tick();
       return;
@@ -60,6 +78,8 @@
     var other = Live.pick(s.title, cfg.lang === "en" ? "vi" : "en");
     $("d-title").textContent = title;
     $("d-title-alt").textContent = other !== title ? other : "";
+    $("d-when").textContent =
+      clock.format(new Date(s.starts_at)) + "\u2013" + clock.format(new Date(s.ends_at));
     $("d-speakers").textContent = (s.speakers || [])
       .map(function (p) {
         return p.organisation ? p.name + " (" + p.organisation + ")" : p.name;
@@ -75,16 +95,18 @@
     });
     var box = $("d-pinned");
     box.hidden = !pinned;
+    stage.classList.toggle("has-pinned", !!pinned);
     if (pinned) {
       $("d-pinned-text").textContent = pinned.text;
       $("d-pinned-meta").textContent = (pinned.author_name || "") + (pinned.author_name ? " · " : "") + votesText(pinned.votes);
     }
+    var limit = store.hall && typeof store.hall.top_questions === "number" ? store.hall.top_questions : TOP;
     var top = all
       .filter(function (q) {
         return q.status === "approved" && q !== pinned;
       })
       .sort(LiveStore.publicOrder)
-      .slice(0, pinned ? TOP - 1 : TOP);
+      .slice(0, limit);
     Live.replaceChildren(
       $("d-list"),
       top.map(function (q) {
@@ -98,17 +120,35 @@
         return li;
       })
     );
-    $("d-empty").hidden = top.length > 0 || !!pinned;
+    $("d-empty").hidden = top.length > 0 || !!pinned || limit === 0;
     fit();
   }
 
-  /** Drop the questions that would be cut off at the bottom: whole cards or none. */
+  /** Questions are shown whole or not at all. The type is sized by the screen (display.css);
+   * here the pinned question gets smaller type, if it must, until it leaves the list room
+   * (or, alone on the screen, until it fits), and the cards that would reach past the
+   * screen's bottom edge are dropped, the last first, so the order by votes stays true. */
   function fit() {
+    var box = $("d-pinned");
     var list = $("d-list");
-    var bottom = list.getBoundingClientRect().bottom;
-    while (list.lastChild && list.lastChild.getBoundingClientRect().bottom > bottom + 1) {
+    var bottom = stage.getBoundingClientRect().bottom - parseFloat(getComputedStyle(stage).paddingBottom);
+    var label = $("d-top-label");
+    var scale = 1;
+    label.hidden = !list.firstChild; // before measuring: it moves the cards down
+    box.style.setProperty("--fit", "1");
+    if (!box.hidden && box.offsetHeight > 0) {
+      var alone = stage.dataset.mode === "pinned";
+      var least = alone ? MIN_PIN_SCALE.pinned : MIN_PIN_SCALE.questions;
+      var room = alone ? $("d-questions").clientHeight : (bottom - box.getBoundingClientRect().top) * PIN_SHARE;
+      while (box.offsetHeight > room && scale > least) {
+        scale = Math.max(least, scale - 0.05);
+        box.style.setProperty("--fit", String(scale));
+      }
+    }
+    while (list.lastChild && list.lastChild.getBoundingClientRect().bottom > bottom + 0.5) {
       list.removeChild(list.lastChild);
     }
+    label.hidden = !list.firstChild;
   }
 
   function pad(n) {
@@ -135,6 +175,15 @@
   }
 
   function onFrame(type, data) {
+    if (type === "hall.updated") {
+      // The hall's settings: replace the hall held, unless this one is older.
+      var hall = data.hall;
+      if (!hall || (store.hall && (hall.version || 0) < (store.hall.version || 0))) return;
+      store.hall = hall;
+      renderSession();
+      renderQuestions();
+      return;
+    }
     if (!store.apply(type, data)) return;
     if (type !== "votes.updated" && type.indexOf("question.") !== 0) renderSession();
     renderQuestions();
@@ -153,4 +202,5 @@
   socket.start();
   window.setInterval(tick, 1000);
   window.addEventListener("resize", renderQuestions);
+  if (document.fonts) document.fonts.ready.then(renderQuestions);
 })();

@@ -3,6 +3,7 @@ servers (tests/servers.py, the `daphne` fixture in tests/conftest.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -12,6 +13,9 @@ from pathlib import Path
 import pytest
 from django.db import connections
 from django.test import Client
+from django.utils import timezone
+
+from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -118,3 +122,37 @@ def page_for(browser):
     yield make
     for context in contexts:
         context.close()
+
+
+# ---- the summit the screen tests share (tests/e2e/test_screens.py, test_display_modes.py)
+
+README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def summit():
+    event = factories.event(
+        slug="smart-city-2023",
+        name_vi="Hội nghị Thượng đỉnh Thành phố thông minh 2023",
+        name_en="Smart City Summit 2023",
+        join_code="HN2023",
+    )
+    hall = factories.hall(event, name_vi="Hội trường A", name_en="Hall A", slug="hall-a")
+    session = factories.session(
+        hall,
+        title_vi="Giao thông thông minh cho Hà Nội",
+        title_en="Smart mobility for Hanoi",
+        starts_at=timezone.now() - dt.timedelta(minutes=20),
+    )
+    session.speakers.add(
+        factories.speaker(event, name="TS. Nguyễn Thị Lan", organisation="Sở GTVT Hà Nội")
+    )
+    moderator = factories.moderator(event)
+    return event, hall, session, moderator
+
+
+@pytest.fixture
+def screenshots_dir(tmp_path):
+    """The README's pictures are rewritten only on request (UPDATE_SCREENSHOTS=1), so a test
+    run leaves the work tree clean; otherwise they go to a temporary folder."""
+    return README_SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path

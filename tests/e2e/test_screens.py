@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -24,30 +22,7 @@ pytestmark = [
     pytest.mark.usefixtures("realtime_keys"),
 ]
 
-README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 HOSTILE = "<img src=x onerror=alert(1)> Làm thế nào để giảm ùn tắc giao thông ở Hà Nội?"
-
-
-@pytest.fixture
-def summit():
-    event = factories.event(
-        slug="smart-city-2023",
-        name_vi="Hội nghị Thượng đỉnh Thành phố thông minh 2023",
-        name_en="Smart City Summit 2023",
-        join_code="HN2023",
-    )
-    hall = factories.hall(event, name_vi="Hội trường A", name_en="Hall A", slug="hall-a")
-    session = factories.session(
-        hall,
-        title_vi="Giao thông thông minh cho Hà Nội",
-        title_en="Smart mobility for Hanoi",
-        starts_at=timezone.now() - dt.timedelta(minutes=20),
-    )
-    session.speakers.add(
-        factories.speaker(event, name="TS. Nguyễn Thị Lan", organisation="Sở GTVT Hà Nội")
-    )
-    moderator = factories.moderator(event)
-    return event, hall, session, moderator
 
 
 def phone_url(event, session) -> str:
@@ -201,13 +176,6 @@ def test_phone_queues_question_offline_and_sends_it_once(screens_server, page_fo
     assert phone.evaluate(f"localStorage.getItem('hoithao.outbox.{event.slug}')") == "[]"
     questions = list(Question.objects.filter(session=session).values_list("text", "client_id"))
     assert questions == [("Câu hỏi gửi khi mất sóng Wi-Fi", outbox[0]["client_id"])]
-
-
-@pytest.fixture
-def screenshots_dir(tmp_path):
-    """The README's pictures are rewritten only on request (UPDATE_SCREENSHOTS=1), so a test
-    run leaves the work tree clean; otherwise they go to a temporary folder."""
-    return README_SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
 
 
 def test_screenshots_of_the_three_screens(screens_server, page_for, summit, screenshots_dir):
