@@ -254,6 +254,12 @@ REST_FRAMEWORK = {
 # The client IP comes from X-Forwarded-For only when the request's peer is this proxy.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
+# /metrics (live/metrics.py): answered to callers from these networks (the client address as
+# above: X-Forwarded-For only from TRUSTED_PROXIES) or bearing `Authorization: Bearer
+# <METRICS_TOKEN>`; anyone else gets 403. Each process is scraped on its own (docs/operations.md).
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1")
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hội thảo Live Q&A API",
     "DESCRIPTION": "Audience and moderator API of the live Q&A backend.",
@@ -275,8 +281,8 @@ SPECTACULAR_SETTINGS = {
 # Production hardening; `manage.py check --deploy` is clean with DJANGO_DEBUG off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-# The probes answer the load balancer on plain HTTP (config/views.py).
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# The probes answer the load balancer, /metrics the scraper, on plain HTTP (config/views.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)

@@ -2,7 +2,8 @@
 
 `/healthz` is liveness: the process runs and answers (restart it if not). `/readyz` is
 readiness: this process can serve, because the database and Redis answer; a load balancer
-takes a process that answers 503 out of its pool until it answers 200 again.
+takes a process that answers 503 out of its pool until it answers 200 again. `/metrics` is
+this process's counters for Prometheus (live/metrics.py), for trusted callers only.
 
 Errors under /api/ answer in the API's format, `{"code", "detail"}`, whatever raised them
 (the DRF exception handler covers the API views; these handlers cover what happens before a
@@ -17,11 +18,12 @@ import redis
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from rest_framework import exceptions
 
+from live import metrics as live_metrics
 from live.api_errors import SERVER_ERROR_DETAIL, ServiceUnavailable
 from live.parsers import PayloadTooLarge
 
@@ -83,6 +85,14 @@ def readyz(request: HttpRequest) -> HttpResponse:
     )
     response["Retry-After"] = str(ServiceUnavailable.wait)
     return response
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """The Prometheus text format; 403 without detail for an untrusted caller."""
+    if not live_metrics.may_scrape(request):
+        return HttpResponseForbidden()
+    return HttpResponse(live_metrics.exposition(), content_type=live_metrics.CONTENT_TYPE)
 
 
 # ---- error handlers (config/urls.py: handler400, handler404, handler500) ------------------------

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from live import metrics
 from live.client_address import client_ip
 from live.errors import DomainError
 
@@ -56,7 +57,10 @@ def refusal(verdicts: Sequence[tuple[bool, float]], *, code: str) -> Throttled |
     """The verdicts of one action's hits (count_requests) as one answer: Throttled with the
     longest wait if any hit is over its limit, else None. Every hit is counted either way."""
     refused = [wait for allowed, wait in verdicts if not allowed]
-    return Throttled(code, max(refused)) if refused else None
+    if not refused:
+        return None
+    metrics.throttle_refused(code)
+    return Throttled(code, max(refused))
 
 
 def throttle(hits: Sequence[Hit], *, code: str) -> None:
@@ -186,6 +190,8 @@ class IPThrottle(BaseThrottle):
 
     def allow_request(self, request: Request, view) -> bool:
         allowed, self._wait = count_request(self.scope, client_ip(request) or "unknown")
+        if not allowed:
+            metrics.throttle_refused(f"{self.scope.removeprefix('ip_')}.throttled")
         return allowed
 
     def wait(self) -> float:

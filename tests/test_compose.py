@@ -156,6 +156,8 @@ def test_nginx_conf_proxies_websockets_and_forwards_client_headers():
     assert "location /static/ {\n            alias /srv/static/;" in conf
     assert "location /ws/ {" in conf
     assert "proxy_next_upstream error timeout http_502 http_503;" in conf
+    # /metrics is scraped from each replica, never through the public entrance.
+    assert "location = /metrics {\n            return 404;\n        }" in conf
 
 
 def test_dockerfile_builds_the_app_with_daphne():

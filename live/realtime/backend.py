@@ -41,6 +41,10 @@ class Subscriber(Protocol):
     """One per process and event loop: hands each message of the streams added to
     `on_message`, once, in seq order."""
 
+    # While `on_message` runs: the message's publish time (the publishing process's
+    # time.time()), 0.0 if unknown. The hub reads it for the delivery lag metric.
+    published_at: float
+
     async def start(self) -> None: ...
 
     async def add(self, stream: str) -> None:

@@ -15,6 +15,8 @@ from typing import Generic, TypeVar
 
 from channels.db import database_sync_to_async
 
+from live import metrics
+
 log = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
@@ -25,8 +27,16 @@ class GroupCommit(Generic[Item, Result]):
     """`apply(items) -> results` (same length, same order) runs in Django's database thread.
     If it raises, every item of that round gets the exception; later rounds still run."""
 
-    def __init__(self, apply: Callable[[list[Item]], list[Result]], *, max_items: int = 500):
+    def __init__(
+        self,
+        apply: Callable[[list[Item]], list[Result]],
+        *,
+        max_items: int = 500,
+        name: str = "",
+    ):
         self._apply = database_sync_to_async(apply)
+        # Labels the round sizes in the metrics: `votes_round`, `run_each` by default.
+        self.name = name or getattr(apply, "__name__", "group_commit").lstrip("_")
         self._max_items = max_items
         self._pending: list[tuple[Item, asyncio.Future]] = []
         self._runner: asyncio.Task | None = None
@@ -50,6 +60,7 @@ class GroupCommit(Generic[Item, Result]):
             batch = self._pending[: self._max_items]
             del self._pending[: self._max_items]
             self.rounds += 1
+            metrics.group_commit_round(self.name, len(batch))
             try:
                 results = await self._apply([item for item, _ in batch])
             except Exception as exc:

@@ -17,6 +17,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from live import metrics
 from live.realtime import envelope
 from live.realtime.backend import Position
 from live.realtime.hub import get_hub
@@ -189,11 +190,15 @@ class StreamConsumer(SocketWithoutChannelLayer):
                         await asyncio.sleep(RECOVERY_RETRY_SECONDS)
                         continue
                     log.warning("recovering %s failed again (%r); closing 4503", self.stream, exc)
+                    metrics.recovered(metrics.FAILED)
                     await self._close_quietly(envelope.CLOSE_UNAVAILABLE)
         finally:
             self.recovering = False
 
     async def _catch_up(self, *, replay: bool) -> None:
+        # A recovery is counted once, by how its first round went (the metrics); a new socket's
+        # first snapshot is not a recovery.
+        counted = not (replay and self.epoch is not None)
         while not self.closed:
             frames = None
             if replay and self.epoch is not None:
@@ -201,14 +206,20 @@ class StreamConsumer(SocketWithoutChannelLayer):
                     self.stream, self.epoch, self.last_seq
                 )
             if frames is None:
+                missed_epoch = self.epoch
                 position, frame = await self.hub.snapshot(self.stream)
                 self.epoch, self.last_seq = position.epoch, position.seq
                 self._write(frame)
+                outcome = metrics.TOO_OLD if self.epoch == missed_epoch else metrics.NEW_EPOCH
             else:
                 for frame in frames:
                     self._write(frame)
                 if frames:
                     self.last_seq = envelope.frame_seq(frames[-1])
+                outcome = metrics.RESUMED
+            if not counted:
+                counted = True
+                metrics.recovered(outcome)
             self.hub.seed_last_seen(self.stream, Position(self.epoch, self.last_seq))
             # Drain what arrived meanwhile; a gap sends us round again.
             buffered, self._buffer = sorted(self._buffer, key=lambda m: m[1]), []
@@ -230,11 +241,11 @@ class StreamConsumer(SocketWithoutChannelLayer):
         if self.closed:
             return
         if self._backlog is not None and self._backlog() > self._max_backlog:
-            self._too_slow()
+            self._too_slow("backlog")
             return
         if self._sending:
             if len(self._outbox) >= self._queue_limit:
-                self._too_slow()
+                self._too_slow("queue")
                 return
             self._outbox.append(frame)
             return
@@ -253,12 +264,13 @@ class StreamConsumer(SocketWithoutChannelLayer):
         finally:
             self._sending = False
 
-    def _too_slow(self) -> None:
+    def _too_slow(self, reason: str) -> None:
         """Its queue overflowed: drop this client rather than hold memory for it. It will
         reconnect and resume."""
         if self.closed:
             return
         self.closed = True
+        metrics.socket_dropped_slow(self.stream, reason)
         self._outbox.clear()
         self._spawn(self._close_quietly(envelope.CLOSE_TOO_SLOW))
 
@@ -341,6 +353,7 @@ class StreamConsumer(SocketWithoutChannelLayer):
     async def command_resync(self, message: dict) -> None:
         if self.recovering:
             return
+        metrics.recovered(metrics.RESYNC)
         self.recovering = True
         await self._recover(replay=False)
 

@@ -19,6 +19,7 @@ from typing import Protocol
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from live import metrics
 from live.realtime import snapshots
 from live.realtime.backend import Position, get_backend
 from live.realtime.envelope import SNAPSHOT, dumps
@@ -100,8 +101,11 @@ class Hub:
         members = self.members.get(stream)
         if not members:
             return
-        for member in tuple(members):
+        members = tuple(members)
+        for member in members:
             member.deliver(epoch, seq, frame)
+        # Once per message, not per socket: the lag is the last local socket's.
+        metrics.fanned_out(stream, len(members), self.subscriber.published_at)
 
     async def _on_reconnect(self) -> None:
         """The subscription was down and is back (every stream confirmed again): whatever was
@@ -183,6 +187,11 @@ def register_ticker(ticker) -> None:
     """A coroutine function ticker(hub) run once per hub, e.g. the hall display clock."""
     if ticker not in _tickers:
         _tickers.append(ticker)
+
+
+def hubs() -> list[Hub]:
+    """This process's hubs (one per event loop), for the metrics read at scrape time."""
+    return list(_hubs.values())
 
 
 def get_hub() -> Hub:

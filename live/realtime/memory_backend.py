@@ -48,8 +48,9 @@ class MemoryBackend:
             state.seq += 1
             frame = stream_frame(seq=state.seq, epoch=state.epoch, type=type, data_json=data_json)
             state.frames.append(frame)
+            published_at = time.time()
             for subscriber in list(self._subscribers):
-                subscriber.hand_over(stream, state.epoch, state.seq, frame)
+                subscriber.hand_over(stream, state.epoch, state.seq, frame, published_at)
             return Position(state.epoch, state.seq)
 
     def reset(self, stream: str) -> None:
@@ -132,15 +133,20 @@ class MemorySubscriber:
         self.on_message = on_message
         self.streams: set[str] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.published_at = 0.0  # of the message being handed over (backend.Subscriber)
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         with self.backend._lock:
             self.backend._subscribers.add(self)
 
-    def hand_over(self, stream: str, epoch: str, seq: int, frame: str) -> None:
+    def hand_over(self, stream: str, epoch: str, seq: int, frame: str, published_at: float) -> None:
         if stream in self.streams and self.loop is not None and not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self.on_message, stream, epoch, seq, frame)
+            self.loop.call_soon_threadsafe(self._deliver, stream, epoch, seq, frame, published_at)
+
+    def _deliver(self, stream: str, epoch: str, seq: int, frame: str, published_at: float) -> None:
+        self.published_at = published_at
+        self.on_message(stream, epoch, seq, frame)
 
     async def add(self, stream: str) -> None:
         self.streams.add(stream)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
+from live import metrics
 from live.realtime.backend import get_backend
 from live.realtime.envelope import dumps, is_stream_type
 
@@ -28,7 +29,10 @@ def publish_now(streams: Iterable[str], type: str, data: dict[str, Any] | str) -
             # The change is committed but its message is lost: make the stream's clients
             # start over from a snapshot instead of silently missing it.
             log.exception("publishing %s to %s failed; resetting the stream", type, stream)
+            metrics.publish_failed(stream)
             _reset_later(stream)
+        else:
+            metrics.frame_published(stream)
 
 
 def publish_on_commit(streams: Iterable[str], type: str, data: dict[str, Any] | str) -> None:

@@ -37,7 +37,7 @@ redis.call('RPUSH', KEYS[2], frame)
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
-redis.call('PUBLISH', KEYS[3], epoch .. ' ' .. seq .. '\\n' .. frame)
+redis.call('PUBLISH', KEYS[3], epoch .. ' ' .. seq .. ' ' .. ARGV[6] .. '\\n' .. frame)
 return {epoch, seq}
 """
 
@@ -163,7 +163,8 @@ class RedisBackend:
     def publish(self, stream: str, type: str, data_json: str) -> Position:
         epoch, seq = self._publish(
             keys=[self._meta(stream), self._hist(stream), self.channel(stream)],
-            args=[new_epoch(), type, data_json, self.history, HISTORY_TTL_SECONDS],
+            # The publish time travels in the pub/sub header (not the frame) for the metrics.
+            args=[new_epoch(), type, data_json, self.history, HISTORY_TTL_SECONDS, time.time()],
         )
         return Position(epoch.decode(), int(seq))
 
@@ -280,6 +281,7 @@ class RedisSubscriber:
         self.on_reconnect = on_reconnect
         self.streams: set[str] = set()  # wanted, whatever the state of the connection
         self._confirmed: set[str] = set()  # confirmed on the current connection
+        self.published_at = 0.0  # of the message being handed over (backend.Subscriber)
         self._waiters: dict[str, asyncio.Future] = {}
         self._pubsub = None
         self._client = None
@@ -423,7 +425,10 @@ class RedisSubscriber:
         payload = message["data"].decode()
         head, _, frame = payload.partition("\n")
         epoch, _, seq = head.partition(" ")
+        # "epoch seq time"; a publisher older than the metrics sends "epoch seq".
+        seq, _, published_at = seq.partition(" ")
         stream = self.backend.stream_of_channel(message["channel"].decode())
+        self.published_at = float(published_at or 0)
         self.on_message(stream, epoch, int(seq), frame)
 
     async def close(self) -> None:
