@@ -26,6 +26,14 @@ urlpatterns = [
     path("events/<slug:slug>/", live_api.EventView.as_view(), name="api-event"),
     path("events/<slug:slug>/join/", qa_api.JoinView.as_view(), name="api-event-join"),
     path("halls/<id:hall_id>/", live_api.HallView.as_view(), name="api-hall"),
+    path(
+        "halls/<id:hall_id>/stage-message/",
+        live_api.StageMessageView.as_view(),
+        name="api-hall-stage-message",
+    ),
+    path(
+        "halls/<id:hall_id>/stage-key/", live_api.StageKeyView.as_view(), name="api-hall-stage-key"
+    ),
     path("sessions/<id:session_id>/", live_api.SessionView.as_view(), name="api-session"),
     path(
         "sessions/<id:session_id>/questions/",
@@ -45,6 +53,9 @@ urlpatterns = [
     path("questions/<id:question_id>/vote/", qa_api.VoteView.as_view(), name="api-question-vote"),
     path(
         "questions/<id:question_id>/merge/", qa_api.MergeView.as_view(), name="api-question-merge"
+    ),
+    path(
+        "questions/<id:question_id>/queue/", qa_api.QueueView.as_view(), name="api-question-queue"
     ),
     *[
         path(

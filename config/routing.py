@@ -13,6 +13,8 @@ websocket_urlpatterns = [
         live_consumers.ModerationStreamConsumer.as_asgi(),
     ),
     path("ws/halls/<int:hall_id>/display/", live_consumers.DisplayStreamConsumer.as_asgi()),
+    path("ws/halls/<int:hall_id>/stage/", live_consumers.StageStreamConsumer.as_asgi()),
+    path("ws/events/<int:event_id>/control/", live_consumers.ControlStreamConsumer.as_asgi()),
     # Last: any other path (or an id that is not one, /ws/sessions/-1/) is closed with 4404.
     re_path(r"", live_consumers.NotFoundConsumer.as_asgi()),
 ]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth import authenticate
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status as http
@@ -12,9 +15,10 @@ from rest_framework.views import APIView
 
 from live import selectors, services
 from live.api_errors import error_responses
+from live.broadcast import stage_message_data
 from live.errors import DomainError
 from live.models import Event, Hall
-from live.permissions import ModeratorCandidate, ensure_moderator
+from live.permissions import ModeratorCandidate, ensure_moderator, ensure_organiser
 from live.representations import event_data, hall_data, session_data
 from live.serializers import (
     EventDetailSerializer,
@@ -24,6 +28,9 @@ from live.serializers import (
     SessionConflictSerializer,
     SessionPatchSerializer,
     SessionSerializer,
+    StageKeySerializer,
+    StageMessageRequestSerializer,
+    StageMessageSerializer,
     TokenRequestSerializer,
     TokenSerializer,
 )
@@ -178,3 +185,47 @@ class HallView(APIView):
             body["hall"] = hall_data(get_hall(hall_id))
             return Response(body, status=http.HTTP_409_CONFLICT)
         return Response(hall_data(hall))
+
+
+class StageMessageView(APIView):
+    """The moderator's word to the speaker on the hall's stage screen."""
+
+    permission_classes = [ModeratorCandidate]
+
+    @extend_schema(
+        operation_id="hall_stage_message",
+        request=StageMessageRequestSerializer,
+        responses={200: StageMessageSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, hall_id: int):
+        hall = get_hall(hall_id)
+        ensure_moderator(request, event_id=hall.event_id)
+        form = StageMessageRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        hall = services.hall_stage_message(
+            hall_id=hall.pk, actor=request.user, text=form.validated_data["text"]
+        )
+        return Response(stage_message_data(hall))
+
+
+class StageKeyView(APIView):
+    """A new stage key for the hall (organisers of the event only): the old one locks out."""
+
+    permission_classes = [ModeratorCandidate]
+
+    @extend_schema(
+        operation_id="hall_stage_key_renew",
+        request=None,
+        responses={200: StageKeySerializer, **error_responses(401, 403, 404)},
+    )
+    def post(self, request, hall_id: int):
+        hall = get_hall(hall_id)
+        ensure_organiser(request, event_id=hall.event_id)
+        hall = services.hall_stage_key_renew(hall_id=hall.pk, actor=request.user)
+        path = reverse("pages:stage", kwargs={"hall_id": hall.pk})
+        return Response(
+            {
+                "stage_key": hall.stage_key,
+                "stage_url": f"{path}?{urlencode({'key': hall.stage_key})}",
+            }
+        )

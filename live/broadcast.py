@@ -53,18 +53,53 @@ def display_base(hall_id: int) -> tuple[dict, dict]:
     return data, {"session": session, "hall": hall}
 
 
+def stage_base(hall_id: int) -> tuple[dict, dict]:
+    """The lectern tablet: the display's base (event, hall, current session) and the
+    moderator's last word to the stage. qa adds the pinned and queued questions."""
+    data, context = display_base(hall_id)
+    data["stage_message"] = stage_message_data(context["hall"])
+    return data, context
+
+
+def stage_message_data(hall: Hall) -> dict:
+    return {
+        "hall_id": hall.pk,
+        "text": hall.stage_message,
+        "at": hall.stage_message_at.isoformat() if hall.stage_message_at else None,
+    }
+
+
+def publish_stage_message(hall: Hall) -> None:
+    """After commit: `stage.message` to the hall's stage screen and its event's control room."""
+    publish_on_commit(
+        [streams.stage_stream(hall.pk), streams.control_stream(hall.event_id)],
+        messages.STAGE_MESSAGE,
+        stage_message_data(hall),
+    )
+
+
 def display_streams_showing(session: Session) -> list[str]:
-    """The hall display stream, if that hall currently shows this session."""
+    """The hall's display and stage streams, if that hall currently shows this session."""
     if selectors.hall_current_session_id(hall_id=session.hall_id) == session.pk:
-        return [streams.display_stream(session.hall_id)]
+        return hall_screen_streams(session.hall_id)
     return []
 
 
+def hall_screen_streams(hall_id: int) -> list[str]:
+    """The streams that follow a hall's current session: its displays and its stage screen."""
+    return [streams.display_stream(hall_id), streams.stage_stream(hall_id)]
+
+
 def publish_session_updated(session: Session, *, previous_hall_id: int | None = None) -> None:
-    """After commit: the session's new state to its audience, its moderators and, if the hall
-    shows it, the hall display; then let the display switch sessions if it must (and the
-    display of the hall the session moved out of, `previous_hall_id`)."""
-    targets = [streams.session_stream(session.pk), streams.moderation_stream(session.pk)]
+    """After commit: the session's new state to its audience, its moderators, its event's
+    control room and, if the hall shows it, the hall display; then let the display switch
+    sessions if it must (and the display of the hall the session moved out of,
+    `previous_hall_id`)."""
+    targets = [
+        streams.session_stream(session.pk),
+        streams.moderation_stream(session.pk),
+        streams.control_stream(session.event_id),
+    ]
     data = dumps({"session": session_data(session)})
     publish_on_commit(targets, messages.SESSION_UPDATED, data)
     hall_id = session.hall_id
@@ -73,7 +108,7 @@ def publish_session_updated(session: Session, *, previous_hall_id: int | None = 
         if not refresh_hall_display(hall_id) and (
             selectors.hall_current_session_id(hall_id=hall_id) == session.pk
         ):
-            publish_now([streams.display_stream(hall_id)], messages.SESSION_UPDATED, data)
+            publish_now(hall_screen_streams(hall_id), messages.SESSION_UPDATED, data)
         if previous_hall_id is not None and previous_hall_id != hall_id:
             refresh_hall_display(previous_hall_id)
 
@@ -107,8 +142,7 @@ def publish_displays_on_commit(hall_ids: list[int]) -> None:
             # The displays now show the hall's current session: the clock has nothing to add.
             marker = _hall_marker(selectors.hall_current_session_id(hall_id=hall_id))
             get_backend().swap(_hall_marker_key(hall_id), marker)
-            stream = streams.display_stream(hall_id)
-            publish_now([stream], messages.DISPLAY_SESSION_CHANGED, snapshots.build(stream))
+            _publish_session_changed(hall_id)
 
     if hall_ids:
         transaction.on_commit(after_commit, robust=True)
@@ -129,9 +163,15 @@ def refresh_hall_display(hall_id: int) -> bool:
     marker = _hall_marker(selectors.hall_current_session_id(hall_id=hall_id))
     if get_backend().swap(_hall_marker_key(hall_id), marker) == marker:
         return False
-    stream = streams.display_stream(hall_id)
-    publish_now([stream], messages.DISPLAY_SESSION_CHANGED, snapshots.build(stream))
+    _publish_session_changed(hall_id)
     return True
+
+
+def _publish_session_changed(hall_id: int) -> None:
+    """`display.session_changed` to the hall's display and stage streams, each with its own
+    snapshot (the whole state again)."""
+    for stream in hall_screen_streams(hall_id):
+        publish_now([stream], messages.DISPLAY_SESSION_CHANGED, snapshots.build(stream))
 
 
 async def display_clock(hub) -> None:
@@ -140,10 +180,9 @@ async def display_clock(hub) -> None:
     period = settings.REALTIME["CLOCK_SECONDS"]
     while True:
         await asyncio.sleep(period)
-        hall_ids = [
-            streams.parse(s)[1] for s in list(hub.members) if s.startswith(streams.DISPLAY + ".")
-        ]
-        for hall_id in hall_ids:
+        shown = (streams.DISPLAY + ".", streams.STAGE + ".")
+        hall_ids = {streams.parse(s)[1] for s in list(hub.members) if s.startswith(shown)}
+        for hall_id in sorted(hall_ids):
             try:
                 await database_sync_to_async(refresh_hall_display)(hall_id)
             except Exception:

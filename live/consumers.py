@@ -1,13 +1,20 @@
 """The three streams. Thin: who may follow what; the rest is the StreamConsumer base."""
 
+import asyncio
+import hmac
+import logging
 import time
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from live import selectors
-from live.models import Hall, Session
+from live.models import Event, Hall, Session
 from live.realtime import envelope, streams
 from live.realtime.consumer import Denied, SocketWithoutChannelLayer, StreamConsumer
+
+log = logging.getLogger(__name__)
 
 # A hall of phones connects to the same session in the same minute; which event a session
 # or hall belongs to does not change, so each process asks the database once a minute, not
@@ -85,6 +92,92 @@ class DisplayStreamConsumer(StreamConsumer):
         if not await _hall_exists(hall_id):
             raise Denied(envelope.CLOSE_NOT_FOUND)
         return streams.display_stream(hall_id)
+
+
+def _event_exists(event_id: int) -> int | None:
+    return Event.objects.filter(pk=event_id).values_list("pk", flat=True).first()
+
+
+@database_sync_to_async
+def _can_organise(user, event_id: int) -> bool:
+    return selectors.user_can_organise(user, event_id=event_id)
+
+
+class ControlStreamConsumer(StreamConsumer):
+    """ws/events/<id>/control/ - the organisers' control room: every hall of the event."""
+
+    async def resolve_stream(self) -> str:
+        event_id = self.scope["url_route"]["kwargs"]["event_id"]
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            raise Denied(envelope.CLOSE_UNAUTHENTICATED)
+        if await _cached("event", event_id, _event_exists) is None:
+            raise Denied(envelope.CLOSE_NOT_FOUND)
+        if not await _can_organise(user, event_id):
+            raise Denied(envelope.CLOSE_FORBIDDEN)
+        return streams.control_stream(event_id)
+
+
+def _stage_keys(hall_ids: list[int]) -> dict[int, str]:
+    return dict(Hall.objects.filter(pk__in=hall_ids).values_list("pk", "stage_key"))
+
+
+def stage_key_matches(given: str, key: str) -> bool:
+    """In constant time, so the key cannot be guessed a character at a time."""
+    return bool(given) and hmac.compare_digest(given.encode(), key.encode())
+
+
+class StageStreamConsumer(StreamConsumer):
+    """ws/halls/<id>/stage/?key=<stage key> - the lectern tablet: no login, the hall's stage
+    key. The key is read from the database on every connect (a renewed key locks out at once)
+    and, for the sockets already open, by `stage_key_watch`."""
+
+    stage_key = ""
+
+    async def resolve_stream(self) -> str:
+        self.hall_id = self.scope["url_route"]["kwargs"]["hall_id"]
+        query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
+        self.stage_key = query.get("key", [""])[0][:64]
+        keys = await database_sync_to_async(_stage_keys)([self.hall_id])
+        if self.hall_id not in keys:
+            raise Denied(envelope.CLOSE_NOT_FOUND)
+        if not stage_key_matches(self.stage_key, keys[self.hall_id]):
+            raise Denied(envelope.CLOSE_FORBIDDEN)
+        return streams.stage_stream(self.hall_id)
+
+    def revoke(self) -> None:
+        """Its key was renewed: close with 4403 (the page then says so)."""
+        if not self.closed:
+            self.closed = True
+            self._spawn(self._close_quietly(envelope.CLOSE_FORBIDDEN))
+
+
+async def stage_key_watch(hub) -> None:
+    """A ticker: every REALTIME["WATCHDOG_SECONDS"], each process closes its stage sockets
+    whose hall's key changed since they opened (one query for all of them; none without
+    stage sockets)."""
+    period = settings.REALTIME["WATCHDOG_SECONDS"]
+    while True:
+        await asyncio.sleep(period)
+        sockets = [
+            member
+            for stream, members in list(hub.members.items())
+            if stream.startswith(streams.STAGE + ".")
+            for member in list(members)
+            if isinstance(member, StageStreamConsumer)
+        ]
+        if not sockets:
+            continue
+        try:
+            keys = await database_sync_to_async(_stage_keys)(sorted({m.hall_id for m in sockets}))
+        except Exception:
+            log.exception("stage key watch could not read the keys")
+            continue
+        for member in sockets:
+            key = keys.get(member.hall_id)
+            if key is None or not stage_key_matches(member.stage_key, key):
+                log.info("stage key of hall %s renewed: closing a stage socket", member.hall_id)
+                member.revoke()
 
 
 class NotFoundConsumer(SocketWithoutChannelLayer):

@@ -8,7 +8,7 @@ from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from live.selectors import user_can_moderate
+from live.selectors import user_can_moderate, user_can_organise
 
 
 class ModeratorCandidate(BasePermission):
@@ -31,3 +31,16 @@ def ensure_moderator(request: Request, *, event_id: int) -> None:
     if not request.user.is_authenticated and request.successful_authenticator is None:
         raise exceptions.NotAuthenticated()
     raise exceptions.PermissionDenied(ModeratorCandidate.message, code=ModeratorCandidate.code)
+
+
+ORGANISER_ONLY = _("Only organisers of this event can do this.")
+
+
+def ensure_organiser(request: Request, *, event_id: int) -> None:
+    """As ensure_moderator, for what only the event's organisers (and superusers) may do:
+    401 for anonymous callers, 403 for everybody else, moderators of the event included."""
+    if user_can_organise(request.user, event_id=event_id):
+        return
+    if not request.user.is_authenticated and request.successful_authenticator is None:
+        raise exceptions.NotAuthenticated()
+    raise exceptions.PermissionDenied(ORGANISER_ONLY, code="organiser.forbidden")

@@ -3,6 +3,7 @@ dicts of live/representations.py for the OpenAPI schema (the views return those 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from live.enums import (
@@ -12,6 +13,7 @@ from live.enums import (
     ModerationMode,
     SessionStatus,
 )
+from live.services import STAGE_MESSAGE_MAX_LENGTH, clean_stage_message
 
 MAX_DB_INT = 2**31 - 1
 
@@ -61,6 +63,26 @@ class HallPatchSerializer(serializers.Serializer):
         min_value=TOP_QUESTIONS_MIN, max_value=TOP_QUESTIONS_MAX, required=False
     )
     version = VersionField()
+
+
+class StageMessageRequestSerializer(serializers.Serializer):
+    text = serializers.CharField(
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=1000,
+        help_text="Up to 200 characters (after Unicode NFC, one line, trimmed); empty clears "
+        "the message.",
+    )
+
+    def validate_text(self, value: str) -> str:
+        """The service's own rule, so that a too long message is a field error."""
+        value = clean_stage_message(value)
+        if len(value) > STAGE_MESSAGE_MAX_LENGTH:
+            raise serializers.ValidationError(
+                _("At most %(n)d characters.") % {"n": STAGE_MESSAGE_MAX_LENGTH},
+                code="max_length",
+            )
+        return value
 
 
 # ---- responses (documentation of the representation dicts) --------------------------------------
@@ -114,6 +136,17 @@ class HallSerializer(serializers.Serializer):
 
 class HallConflictSerializer(ErrorSerializer):
     hall = HallSerializer(help_text="The hall as it is now.")
+
+
+class StageMessageSerializer(serializers.Serializer):
+    hall_id = serializers.IntegerField()
+    text = serializers.CharField(help_text="Empty when cleared.")
+    at = serializers.DateTimeField(allow_null=True, help_text="When it was sent; null if none.")
+
+
+class StageKeySerializer(serializers.Serializer):
+    stage_key = serializers.CharField(help_text="The new key; the old one no longer opens.")
+    stage_url = serializers.CharField(help_text="The stage page's path with the key.")
 
 
 class EventDetailSerializer(serializers.Serializer):

@@ -3,6 +3,8 @@ the sockets and the admin call the same ones."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
@@ -11,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from live import selectors
@@ -18,6 +21,7 @@ from live.broadcast import (
     publish_displays_on_commit,
     publish_hall_updated,
     publish_session_updated,
+    publish_stage_message,
 )
 from live.enums import (
     SESSION_TRANSITIONS,
@@ -28,7 +32,7 @@ from live.enums import (
     SessionStatus,
 )
 from live.errors import Conflict, DomainError, IllegalTransition
-from live.models import Event, Hall, HallAction, Session, Speaker
+from live.models import Event, Hall, HallAction, Session, Speaker, new_stage_key
 
 # Hooks run inside the transaction of every change to what a session's screens show:
 # hook(session=, actor=, changes=) where changes maps a field to (old, new). A change to the
@@ -367,6 +371,68 @@ def hall_display_update(
             detail={field: list(values) for field, values in changes.items()},
         )
         publish_hall_updated(hall)
+    return hall
+
+
+# ---- the stage screen ---------------------------------------------------------------------------
+
+STAGE_MESSAGE_MAX_LENGTH = Hall._meta.get_field("stage_message").max_length
+# Control, zero-width and bidi-override characters (qa/text.py's rule for a single line).
+_INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def clean_stage_message(text: str) -> str:
+    """NFC (a Vietnamese letter is one character however it was typed), one line, trimmed."""
+    text = _INVISIBLE.sub(" ", unicodedata.normalize("NFC", text))
+    return " ".join(text.split())
+
+
+def hall_stage_message(*, hall_id: int, actor: AbstractBaseUser | None, text: str) -> Hall:
+    """The moderator's word to the speaker ("two more questions", "wrap up"), shown on the
+    hall's stage screen with its time; empty text clears it. Sending the same words again
+    renews their time (a second nudge). The message is not one of the hall's settings: the
+    hall's `version` stays. Side effects: a HallAction `stage_message` (the old and new text);
+    after commit `stage.message` to the hall's stage stream and its event's control stream."""
+    text = clean_stage_message(text)
+    if len(text) > STAGE_MESSAGE_MAX_LENGTH:
+        raise DomainError(
+            _("A message to the stage has at most %(n)d characters.")
+            % {"n": STAGE_MESSAGE_MAX_LENGTH},
+            code="hall.stage_message_too_long",
+        )
+    with transaction.atomic():
+        hall = Hall.objects.select_for_update().get(pk=hall_id)
+        old = hall.stage_message
+        hall.stage_message = text
+        hall.stage_message_at = timezone.now() if text else None
+        hall.save(update_fields=["stage_message", "stage_message_at"])
+        HallAction.objects.create(
+            hall=hall,
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            action=HallAction.Kind.STAGE_MESSAGE,
+            detail={"stage_message": [old, text]},
+        )
+        publish_stage_message(hall)
+    return hall
+
+
+def hall_stage_key_renew(*, hall_id: int, actor: AbstractBaseUser | None) -> Hall:
+    """A new key for the hall's stage screen, locking out the old one: its page answers 403,
+    a new socket with it is closed with 4403, and the sockets open with it are closed (4403)
+    by the stage key watch within REALTIME["WATCHDOG_SECONDS"] (live/consumers.py). Side
+    effect: a HallAction `stage_key`, which never holds the key."""
+    with transaction.atomic():
+        hall = Hall.objects.select_for_update().get(pk=hall_id)
+        hall.stage_key = new_stage_key()
+        hall.save(update_fields=["stage_key"])
+        HallAction.objects.create(
+            hall=hall,
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            action=HallAction.Kind.STAGE_KEY,
+            detail={},
+        )
     return hall
 
 

@@ -4,7 +4,7 @@ lives under /api/v1/, the sockets under /ws/)."""
 
 from django.urls import path
 
-from live import views
+from live import stage_views, views
 
 urlpatterns = [
     path("lang/<str:code>/", views.switch_language, name="language"),
@@ -13,4 +13,6 @@ urlpatterns = [
     path("j/<str:code>/<str:hall_slug>", views.hall_join_redirect, name="join_hall"),
     path("j/<str:code>/<str:hall_slug>/", views.hall_join_redirect),
     path("display/<int:hall_id>/", views.display_page, name="display"),
+    path("stage/<int:hall_id>/", stage_views.stage_page, name="stage"),
+    path("moderate/events/<slug:slug>/control/", views.control_room, name="control"),
 ]

@@ -13,7 +13,9 @@ from functools import wraps
 
 import segno
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,12 +25,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
 from redis.exceptions import RedisError
 
-from live.enums import SessionStatus
+from live.enums import SESSION_TRANSITIONS, DisplayMode, SessionStatus
 from live.models import Event, Hall
 from live.representations import event_data, hall_data
-from live.selectors import hall_current_session_id
+from live.selectors import hall_current_session_id, user_can_organise
 
 log = logging.getLogger(__name__)
 
@@ -213,3 +216,76 @@ def display_page(request: HttpRequest, hall_id: int) -> HttpResponse:
             "config": config,
         },
     )
+
+
+# ---- the organisers' control room ---------------------------------------------------------
+
+
+def _control_strings() -> dict:
+    return {
+        **socket_strings(),
+        "statuses": session_status_labels(),
+        "display_modes": {mode.value: str(mode.label) for mode in DisplayMode},
+        "display_modes_short": {
+            DisplayMode.QUESTIONS: _("Questions"),
+            DisplayMode.PINNED: _("Pinned only"),
+            DisplayMode.JOIN: _("Join screen"),
+            DisplayMode.BLANK: _("Blank"),
+        },
+        "no_session": _("No session in this hall"),
+        "qa_open": _("Q&A open"),
+        "qa_closed": _("Q&A closed"),
+        "open_qa": _("Open Q&A"),
+        "close_qa": _("Close Q&A"),
+        "set_status": _("Set status"),
+        "alarm_display_since": _("No display connected: dropped {ago} ago ({time})"),
+        "alarm_display_never": _("No display connected (none seen yet)"),
+        "alarm_unmoderated": _(
+            "{n} questions waiting, no moderator connected (the oldest from {time})"
+        ),
+        "alarm_overrun": _("Still running {ago} past its end ({time})"),
+        "ok": _("All well"),
+        "alarms": _("Alarms: {n}"),
+        "minutes": _("{n} min"),
+        "seconds": _("{n} s"),
+        "hours": _("{h} h {m} min"),
+        "conflict_session": _(
+            "Someone else changed this session a moment ago. The row now shows its current "
+            "state; check it and try again if still needed."
+        ),
+        "conflict_hall": _(
+            "Someone else changed this hall's display a moment ago. The row now shows its "
+            "current setting; check it and try again if still needed."
+        ),
+        "forbidden": _("You are not allowed to do this. Are you still logged in?"),
+        "error": _("That did not work: {detail}"),
+        "network": _("The server could not be reached. Nothing was changed; try again."),
+        "done": _("Done: {what}"),
+        "renew_confirm": _(
+            "Renew the stage key of {hall}? The stage screen open with the old link stops "
+            "working until it is opened with the new one."
+        ),
+        "renewed": _("New stage key for {hall}. Open the stage screen with the new link."),
+        "denied": _("This control room is for the event's organisers only."),
+    }
+
+
+@login_required
+@ensure_csrf_cookie
+@vietnamese_unless_chosen
+def control_room(request: HttpRequest, slug: str) -> HttpResponse:
+    """/moderate/events/<slug>/control/: every hall of the event at a glance, for its
+    organisers. The rows come over the control stream; the actions are the API's."""
+    event = get_object_or_404(Event, slug=slug)
+    if not user_can_organise(request.user, event_id=event.pk):
+        raise PermissionDenied
+    config = {
+        "event": event.pk,
+        "lang": get_language(),
+        "timezone": event.timezone,
+        "ws": f"/ws/events/{event.pk}/control/",
+        "api": "/api/v1/",
+        "transitions": {str(k): sorted(str(s) for s in v) for k, v in SESSION_TRANSITIONS.items()},
+        "strings": _control_strings(),
+    }
+    return render(request, "moderator/control.html", {"event": event, "config": config})

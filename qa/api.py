@@ -51,6 +51,8 @@ from qa.serializers import (
     QuestionModerationSerializer,
     QuestionPublicSerializer,
     QuestionSubmitSerializer,
+    QueueConflictSerializer,
+    QueueSerializer,
     VersionConflictSerializer,
     VersionSerializer,
     VotesSerializer,
@@ -321,6 +323,38 @@ class QuestionRestoreView(QuestionActionView):
     service = staticmethod(services.question_restore)
 
 
+class QuestionUnqueueView(QuestionActionView):
+    """take a question out of the stage queue (the ones behind it close up)."""
+
+    service = staticmethod(services.question_unqueue)
+
+
+class QueueView(ModerationView):
+    """Queue a question for the stage, or move it in the queue."""
+
+    @extend_schema(
+        operation_id="question_queue",
+        request=QueueSerializer,
+        responses={
+            200: QuestionModerationSerializer,
+            **error_responses(400, 401, 403, 404),
+            409: OpenApiResponse(
+                QueueConflictSerializer,
+                description="`question.version_conflict` (with the current question), "
+                "`question.cannot_queue` (not approved) or `question.queue_pinned`.",
+            ),
+        },
+    )
+    def post(self, request, question_id: int):
+        self.moderated_question(question_id)
+        form = QueueSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        question = services.question_queue(
+            question_id=question_id, actor=request.user, **form.validated_data
+        )
+        return Response(moderation_view(question))
+
+
 # POST /questions/<id>/<action>/ (config/api_urls.py), in the order of the URLs.
 QUESTION_ACTION_VIEWS: dict[str, type[QuestionActionView]] = {
     QuestionAction.APPROVE: QuestionApproveView,
@@ -330,6 +364,7 @@ QUESTION_ACTION_VIEWS: dict[str, type[QuestionActionView]] = {
     QuestionAction.ANSWER: QuestionAnswerView,
     QuestionAction.ARCHIVE: QuestionArchiveView,
     QuestionAction.RESTORE: QuestionRestoreView,
+    QuestionAction.UNQUEUE: QuestionUnqueueView,
 }
 
 

@@ -12,12 +12,14 @@ class QaConfig(AppConfig):
         from live import services as live_services
         from live.api_errors import register_error_extra
         from live.realtime import coalesce, envelope, snapshots, streams
-        from qa import api, broadcast, messages, services
+        from qa import api, broadcast, control, messages, services
 
         envelope.register_stream_types(*messages.STREAM_TYPES)
         snapshots.contribute(streams.SESSION, broadcast.public_part)
         snapshots.contribute(streams.DISPLAY, broadcast.public_part)
+        snapshots.contribute(streams.STAGE, broadcast.stage_part)
         snapshots.contribute(streams.MODERATION, broadcast.moderation_part)
+        snapshots.contribute(streams.CONTROL, control.control_part)
         coalesce.register(broadcast.VOTES, broadcast.flush_votes)
         live_services.register_session_change_hook(services.audit_session_change)
         register_error_extra(services.VersionConflict, api.version_conflict_extra)

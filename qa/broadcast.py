@@ -3,11 +3,13 @@ each stream's snapshot. Which stream sees which view is decided in `question_cha
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from live.broadcast import display_streams_showing
 from live.realtime import coalesce, streams
 from live.realtime.publish import publish_now, publish_on_commit
 from qa import messages
-from qa.enums import PUBLIC_STATUSES
+from qa.enums import PUBLIC_STATUSES, QuestionStatus
 from qa.models import Question
 from qa.representations import question_moderation, question_public
 from qa.selectors import last_actions, public_questions
@@ -16,8 +18,9 @@ from qa.selectors import last_actions, public_questions
 def question_changed(question: Question, *, before: str | None, last_action=None) -> None:
     """Inside the transaction of a change; everything goes out after commit.
 
-    Moderators always get the full question (`question.created` when it is new). The audience
-    and the hall display get it while it is public, and `question.removed` when it leaves."""
+    Moderators always get the full question (`question.created` when it is new). The audience,
+    the hall display and the stage screen get it while it is public, and `question.removed`
+    when it leaves."""
     session = question.session
     moderation = [streams.moderation_stream(session.pk)]
     kind = messages.QUESTION_CREATED if before is None else messages.QUESTION_UPDATED
@@ -67,6 +70,19 @@ def public_part(context: dict) -> dict:
     if session is None:
         return {"questions": []}
     return {"questions": [question_public(q) for q in public_questions(session_id=session.pk)]}
+
+
+def stage_part(context: dict) -> dict:
+    """The lectern tablet's questions: the pinned one, then the queue in order (one query)."""
+    session = context.get("session")
+    if session is None:
+        return {"questions": []}
+    questions = (
+        Question.objects.filter(session_id=session.pk, status=QuestionStatus.APPROVED)
+        .filter(Q(pinned=True) | Q(queue_position__isnull=False))
+        .order_by("-pinned", "queue_position", "id")
+    )
+    return {"questions": [question_public(q) for q in questions]}
 
 
 def moderation_part(context: dict) -> dict:

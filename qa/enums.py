@@ -28,6 +28,8 @@ class QuestionAction(models.TextChoices):
     UNPIN = "unpin", _("Unpinned")
     EDIT = "edit", _("Edited")
     SESSION = "session", _("Session changed")
+    QUEUE = "queue", _("Queued for the stage")
+    UNQUEUE = "unqueue", _("Taken out of the stage queue")
 
 
 S = QuestionStatus
@@ -71,6 +73,11 @@ ACTION_BUTTONS: dict[str, Promise] = {
 
 # What the audience and the hall displays see.
 PUBLIC_STATUSES = frozenset({S.APPROVED, S.ANSWERED})
+
+# The stage queue (qa/services.question_queue): only approved questions wait there, and not the
+# pinned one (it is on stage already). Kept out of FLAG_ACTIONS: queueing is a place in a list
+# with its own refusals (`question.cannot_queue`, `question.queue_pinned`), not a status move.
+QUEUE_STATUSES = frozenset({S.APPROVED})
 
 # Actions a moderator may apply to many questions at once.
 BULK_ACTIONS = (

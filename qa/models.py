@@ -64,6 +64,11 @@ class Question(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged"
     )
+    # Its place (1..n) in the session's stage queue: what the speaker takes next, after the
+    # pinned question. NULL when not queued; only approved, unpinned questions wait there.
+    queue_position = models.PositiveSmallIntegerField(
+        _("place in the queue"), null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -84,6 +89,11 @@ class Question(models.Model):
             models.CheckConstraint(
                 condition=Q(pinned=False) | Q(status=QuestionStatus.APPROVED),
                 name="only_approved_questions_pinned",
+            ),
+            models.CheckConstraint(
+                condition=Q(queue_position__isnull=True)
+                | Q(status=QuestionStatus.APPROVED, pinned=False, queue_position__gte=1),
+                name="only_approved_unpinned_questions_queued",
             ),
         ]
         indexes = [models.Index(fields=["session", "status"])]

@@ -15,6 +15,8 @@ def question_public(question: Question) -> dict:
         "anonymous": question.anonymous,
         "status": question.status,
         "pinned": question.pinned,
+        # Not secret: the stage screen shows the queue, and a display may mark what comes next.
+        "queue_position": question.queue_position,
         "votes": question.vote_count,
         "version": question.version,
         "created_at": question.created_at.isoformat(),

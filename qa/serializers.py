@@ -13,6 +13,7 @@ from qa.enums import BULK_ACTIONS, QuestionAction, QuestionStatus
 
 RAW_TEXT_MAX = 5000
 RAW_NAME_MAX = 1000
+QUEUE_POSITION_MAX = 32767  # the column is a small integer
 
 
 # ---- requests ----------------------------------------------------------------------------------
@@ -59,6 +60,18 @@ class VersionSerializer(serializers.Serializer):
     version = VersionField()
 
 
+class QueueSerializer(serializers.Serializer):
+    position = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=QUEUE_POSITION_MAX,
+        help_text="The 1-based place in the stage queue (past the end: the end). Absent or "
+        "null: at the end, or where it is if already queued.",
+    )
+    version = VersionField()
+
+
 class QuestionEditSerializer(serializers.Serializer):
     text = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=RAW_TEXT_MAX)
     version = VersionField()
@@ -101,6 +114,10 @@ class QuestionPublicSerializer(serializers.Serializer):
     anonymous = serializers.BooleanField()
     status = serializers.ChoiceField(choices=QuestionStatus.choices)
     pinned = serializers.BooleanField()
+    queue_position = serializers.IntegerField(
+        allow_null=True,
+        help_text="Its place (1..n) in the queue of questions for the stage; null if not queued.",
+    )
     votes = serializers.IntegerField()
     version = serializers.IntegerField()
     created_at = serializers.DateTimeField()
@@ -131,6 +148,13 @@ class QuestionModerationSerializer(QuestionPublicSerializer):
 
 class VersionConflictSerializer(ErrorSerializer):
     question = QuestionModerationSerializer(help_text="The question as it is now.")
+
+
+class QueueConflictSerializer(ErrorSerializer):
+    question = QuestionModerationSerializer(
+        required=False,
+        help_text="With `question.version_conflict` only: the question as it is now.",
+    )
 
 
 class VotesSerializer(serializers.Serializer):

@@ -20,10 +20,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from live.enums import SessionStatus
-from live.errors import Conflict, DomainError
+from live.errors import Conflict, DomainError, IllegalTransition
 from live.models import Event, Session
 from qa import broadcast
-from qa.enums import PUBLIC_STATUSES, QuestionAction, QuestionStatus, next_status
+from qa.enums import (
+    PUBLIC_STATUSES,
+    QUEUE_STATUSES,
+    QuestionAction,
+    QuestionStatus,
+    next_status,
+)
 from qa.models import (
     AUTHOR_NAME_MAX_LENGTH,
     QUESTION_MAX_LENGTH,
@@ -32,6 +38,7 @@ from qa.models import (
     Question,
     Vote,
 )
+from qa.selectors import last_actions
 from qa.text import clean_text
 
 
@@ -129,11 +136,30 @@ def question_submit(
 # ---- moderation -----------------------------------------------------------------------------
 
 
+def _lock(question_ids: list[int]) -> dict[int, Question]:
+    """Lock the questions for a change, with what the change may move as well: first their
+    sessions' rows, then in id order the questions and their sessions' pinned and queued
+    ones (pinning unpins another; a question leaving the stage queue moves the ones behind
+    it). One order for every change: two moderators wait for each other on the session, and
+    a round of votes (which locks question rows in id order, `votes_apply`) never deadlocks
+    with a change. Returns the questions asked for that exist, by id."""
+    sessions = Question.objects.filter(pk__in=question_ids).values("session_id")
+    list(Session.objects.select_for_update().filter(pk__in=sessions).order_by("pk").values("pk"))
+    moved_too = Q(session_id__in=sessions) & (Q(pinned=True) | Q(queue_position__isnull=False))
+    rows = (
+        Question.objects.select_for_update(of=("self",))
+        .select_related("session")
+        .filter(Q(pk__in=question_ids) | moved_too)
+        .order_by("pk")
+    )
+    return {q.pk: q for q in rows if q.pk in question_ids}
+
+
 def _locked(question_id: int) -> Question:
-    try:
-        return Question.objects.select_for_update().select_related("session").get(pk=question_id)
-    except Question.DoesNotExist:
-        raise DomainError(_("No such question."), code="question.not_found", status=404) from None
+    question = _lock([question_id]).get(question_id)
+    if question is None:
+        raise DomainError(_("No such question."), code="question.not_found", status=404)
+    return question
 
 
 def _check_version(question: Question, version: int | None) -> None:
@@ -173,9 +199,14 @@ def _transition(*, question_id: int, action: str, actor, version: int | None) ->
         if question.status == QuestionStatus.ANSWERED:
             question.answered_at = timezone.now()
             fields.append("answered_at")
+        moved = []
+        if question.queue_position is not None and question.status not in QUEUE_STATUSES:
+            moved = _leave_queue(question)
+            fields.append("queue_position")
         _save(question, fields)
         record = _record(question, actor=actor, action=action, before=before)
         broadcast.question_changed(question, before=before, last_action=record)
+        _announce_moved(moved)
     return question
 
 
@@ -226,9 +257,11 @@ def question_pin(*, question_id: int, actor, version: int | None = None) -> Ques
             record = _record(other, actor=actor, action=QuestionAction.UNPIN, before=other.status)
             broadcast.question_changed(other, before=other.status, last_action=record)
         question.pinned = True
-        _save(question, ["pinned"])
+        moved = _leave_queue(question)  # on stage now: no longer waiting for it
+        _save(question, ["pinned", "queue_position"])
         record = _record(question, actor=actor, action=QuestionAction.PIN, before=question.status)
         broadcast.question_changed(question, before=question.status, last_action=record)
+        _announce_moved(moved)
     return question
 
 
@@ -279,13 +312,9 @@ def question_merge(
     if question_id == into_id:
         raise DomainError(_("A question cannot be merged into itself."), code="question.merge_self")
     with transaction.atomic():
-        # Lock both rows in id order so two opposite merges cannot deadlock.
-        locked = {
-            q.pk: q
-            for q in Question.objects.select_for_update()
-            .filter(pk__in=[question_id, into_id])
-            .order_by("pk")
-        }
+        # Both rows (and what moves with them) in one order (`_lock`), so two opposite
+        # merges cannot deadlock.
+        locked = _lock([question_id, into_id])
         if question_id not in locked or into_id not in locked:
             raise DomainError(_("No such question."), code="question.not_found", status=404)
         question, target = locked[question_id], locked[into_id]
@@ -311,7 +340,8 @@ def question_merge(
         )
         Vote.objects.filter(question=question).delete()
         question.vote_count = 0
-        _save(question, ["status", "pinned", "merged_into", "vote_count"])
+        moved = _leave_queue(question)
+        _save(question, ["status", "pinned", "merged_into", "vote_count", "queue_position"])
         target.vote_count = Vote.objects.filter(question=target).count()
         target.save(update_fields=["vote_count", "updated_at"])
         record = _record(
@@ -322,7 +352,128 @@ def question_merge(
             detail={"into": target.pk},
         )
         broadcast.question_changed(question, before=before, last_action=record)
+        _announce_moved(moved)
         broadcast.votes_changed(session_id=target.session_id, question_id=target.pk)
+    return question
+
+
+# ---- the stage queue ----------------------------------------------------------------------------
+# What the speaker takes after the pinned question, in the moderator's order (the stage screen
+# shows it). Places are 1..n within a session, without gaps; a question leaves the queue when
+# it is pinned, answered, rejected, archived or merged (in that change's transaction).
+
+
+def _queue_of(question: Question) -> list[Question]:
+    """The other questions waiting in the question's session's queue, in order (locked
+    already, with the session's row, by `_lock`)."""
+    return list(
+        Question.objects.select_for_update(of=("self",))
+        .select_related("session")
+        .filter(session_id=question.session_id, queue_position__isnull=False)
+        .exclude(pk=question.pk)
+        .order_by("queue_position", "id")
+    )
+
+
+def _number(queue: list[Question], *, skip: Question | None = None) -> list[Question]:
+    """Give the questions of `queue` the places 1..n in that order; each whose place changes is
+    saved (version bumped). Returns those, to announce after the change itself."""
+    moved = []
+    for place, other in enumerate(queue, start=1):
+        if other is not skip and other.queue_position != place:
+            other.queue_position = place
+            _save(other, ["queue_position"])
+            moved.append(other)
+    return moved
+
+
+def _leave_queue(question: Question) -> list[Question]:
+    """Take the question out of its queue, if it waits there (the caller saves its
+    `queue_position`); the ones behind it close up. Returns the ones that moved."""
+    if question.queue_position is None:
+        return []
+    question.queue_position = None
+    return _number(_queue_of(question))
+
+
+def _announce_moved(moved: list[Question]) -> None:
+    """question.updated for each question whose place changed as a side effect."""
+    if not moved:
+        return
+    actions = last_actions(session_id=moved[0].session_id)
+    for other in moved:
+        broadcast.question_changed(other, before=other.status, last_action=actions.get(other.pk))
+
+
+def question_queue(
+    *, question_id: int, actor, position: int | None = None, version: int | None = None
+) -> Question:
+    """Queue an approved, unpinned question for the stage: at the end (`position` None), or at
+    the 1-based `position` (past the end: the end), the others shifting to keep 1..n. A question
+    already queued moves to `position` (with None it stays where it is).
+
+    Side effects: its version bumped, and that of every question whose place changed; a
+    ModerationAction `queue` (detail: its place before and after); after commit
+    `question.updated` for each of them on every stream that shows them."""
+    if position is not None and position < 1:
+        raise DomainError(_("Places in the queue start at 1."), code="question.queue_position")
+    with transaction.atomic():
+        question = _locked(question_id)
+        _check_version(question, version)
+        if question.status not in QUEUE_STATUSES:
+            raise IllegalTransition(
+                _("Only questions on screen can be queued for the stage."),
+                code="question.cannot_queue",
+            )
+        if question.pinned:
+            raise DomainError(
+                _("The pinned question is on stage already: it cannot be queued."),
+                code="question.queue_pinned",
+                status=409,
+            )
+        queue = _queue_of(question)
+        if position is None and question.queue_position is not None:
+            return question
+        place = len(queue) + 1 if position is None else min(position, len(queue) + 1)
+        if place == question.queue_position:
+            return question
+        before = question.queue_position
+        queue.insert(place - 1, question)
+        moved = _number(queue, skip=question)
+        question.queue_position = place
+        _save(question, ["queue_position"])
+        record = _record(
+            question,
+            actor=actor,
+            action=QuestionAction.QUEUE,
+            before=question.status,
+            detail={"from": before, "to": place},
+        )
+        broadcast.question_changed(question, before=question.status, last_action=record)
+        _announce_moved(moved)
+    return question
+
+
+def question_unqueue(*, question_id: int, actor, version: int | None = None) -> Question:
+    """Take a question out of the stage queue; the ones behind it close up. Not queued: no
+    change. Side effects as `question_queue` (ModerationAction `unqueue`, detail: its place)."""
+    with transaction.atomic():
+        question = _locked(question_id)
+        _check_version(question, version)
+        if question.queue_position is None:
+            return question
+        before = question.queue_position
+        moved = _leave_queue(question)
+        _save(question, ["queue_position"])
+        record = _record(
+            question,
+            actor=actor,
+            action=QuestionAction.UNQUEUE,
+            before=question.status,
+            detail={"from": before},
+        )
+        broadcast.question_changed(question, before=question.status, last_action=record)
+        _announce_moved(moved)
     return question
 
 

@@ -153,6 +153,16 @@ def _console_strings() -> dict:
         "open_qa": _("Open Q&A"),
         "close_qa": _("Close Q&A"),
         "set_status": _("Set status: {status}"),
+        # the stage screen: its queue and the message to the speaker
+        "queue": _("Queue"),
+        "unqueue": _("Unqueue"),
+        "queued": _("Queue #{n}"),
+        "queue_for": _("Queue #{id} for the stage"),
+        "unqueue_from": _("Take #{id} (queue #{n}) off the stage queue"),
+        "stage_sent": _("Sent to the stage: {text}"),
+        "stage_cleared": _("The stage message is cleared."),
+        "stage_current": _("On the stage since {time}: {text}"),
+        "stage_none": _("No message on the stage."),
     }
 
 
@@ -166,7 +176,11 @@ def moderator_sessions(request: HttpRequest) -> HttpResponse:
         return redirect("pages:moderate_session", session_id=int(raw))
     events = selectors.events_moderated_by(request.user)
     groups = [
-        {"event": event, "sessions": list(selectors.event_sessions_live_first(event=event))}
+        {
+            "event": event,
+            "sessions": list(selectors.event_sessions_live_first(event=event)),
+            "organiser": selectors.user_can_organise(request.user, event_id=event.pk),
+        }
         for event in events
     ]
     return render(

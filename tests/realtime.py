@@ -100,6 +100,8 @@ def apply(state: dict, frame: dict) -> dict:
         for qid, votes in data["votes"].items():
             if int(qid) in state["questions"]:
                 state["questions"][int(qid)]["votes"] = votes
+    elif kind == "stage.message":
+        state["stage_message"] = data
     return state
 
 

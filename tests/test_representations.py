@@ -24,6 +24,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from live import services as live_services
+from live.models import Hall
 from qa import services
 from qa.representations import question_public
 from tests import factories
@@ -251,6 +252,39 @@ def test_rest_representations_match_openapi(openapi):
 
 
 @pytest.mark.django_db
+def test_rest_stage_and_queue_endpoints_match_openapi(openapi):
+    session = factories.session()
+    moderator = factories.moderator(session.event)
+    organiser = factories.moderator(session.event, role="organiser")
+    console = as_user(moderator)
+    approved = factories.question(session, status="approved")
+    pending = factories.question(session)
+    Q = "/api/v1/questions/{question_id}/"
+    H = "/api/v1/halls/{hall_id}/"
+    q, h = f"/api/v1/questions/{approved.pk}/", f"/api/v1/halls/{session.hall_id}/"
+    calls = [
+        ("POST", Q + "queue/", console.post(q + "queue/", {"position": 1}, format="json")),
+        ("POST", Q + "queue/", console.post(q + "queue/", {"position": 0}, format="json")),
+        ("POST", Q + "queue/", console.post(q + "queue/", {"version": 1}, format="json")),
+        ("POST", Q + "queue/", console.post(f"/api/v1/questions/{pending.pk}/queue/")),
+        ("POST", Q + "queue/", APIClient().post(q + "queue/")),
+        ("POST", Q + "unqueue/", console.post(q + "unqueue/", {"version": 2}, format="json")),
+        ("POST", H + "stage-message/", console.post(h + "stage-message/", {"text": "Hết giờ"})),
+        ("POST", H + "stage-message/", console.post(h + "stage-message/", {}, format="json")),
+        ("POST", H + "stage-message/", console.post("/api/v1/halls/987654/stage-message/")),
+        ("POST", H + "stage-key/", as_user(organiser).post(h + "stage-key/")),
+        ("POST", H + "stage-key/", console.post(h + "stage-key/")),
+        ("POST", H + "stage-key/", APIClient().post(h + "stage-key/")),
+    ]
+
+    for method, template, response in calls:
+        check_response(openapi, method, template, response)
+    assert [response.status_code for _, _, response in calls] == [
+        200, 400, 409, 409, 401, 200, 200, 400, 404, 200, 403, 401,
+    ]  # fmt: skip
+
+
+@pytest.mark.django_db
 def test_rest_moderator_question_list_matches_openapi(openapi):
     session = factories.session()
     factories.question(session, status="pending")
@@ -291,10 +325,20 @@ async def test_stream_frames_match_documented_shapes(openapi, stream_client):
     _, participant_token = await database_sync_to_async(factories.participant)(session.event)
     phone = await stream_client(f"/ws/sessions/{session.pk}/")
     display = await stream_client(f"/ws/halls/{session.hall_id}/display/")
+    stage_key = await database_sync_to_async(
+        lambda: Hall.objects.values_list("stage_key", flat=True).get(pk=session.hall_id)
+    )()
+    stage = await stream_client(f"/ws/halls/{session.hall_id}/stage/?key={stage_key}")
     console = await stream_client(f"/ws/sessions/{session.pk}/moderation/", token_header(token))
     joiner = await stream_client(f"/ws/sessions/{session.pk}/")
     snapshot_frames = {"audience": phone.frames[0], "display": display.frames[0]}
     snapshot_frames["moderation"] = console.frames[0]
+    snapshot_frames["stage"] = stage.frames[0]
+    organiser = await database_sync_to_async(factories.moderator)(session.event, role="organiser")
+    organiser_token = await database_sync_to_async(live_services.api_token_issue)(user=organiser)
+    control = await stream_client(
+        f"/ws/events/{session.event_id}/control/", token_header(organiser_token)
+    )
 
     # The phone's commands, each answered (an `error` once with and once without a ref).
     for command in (
@@ -331,11 +375,21 @@ async def test_stream_frames_match_documented_shapes(openapi, stream_client):
     await call(live_services.hall_display_update)(
         hall_id=session.hall_id, actor=moderator, display_mode="pinned"
     )
+    await call(live_services.hall_stage_message)(
+        hall_id=session.hall_id, actor=moderator, text="Còn 2 câu hỏi nữa"
+    )
     public_frames = await collect(phone, public)
     public_frames += await collect(
         display, {**public, "display.session_changed": 1, "hall.updated": 1}
     )
-    stream_frames = public_frames + moderation_frames
+    public_frames += await collect(
+        stage,
+        {**public, "display.session_changed": 1, "hall.updated": 1, "stage.message": 1},
+    )
+    control_frames = await collect(
+        control, {"session.updated": 2, "hall.updated": 1, "control.halls": 1}
+    )
+    stream_frames = public_frames + moderation_frames + control_frames
 
     # 1. The keys of every frame of a type with a JSON example in docs/protocol.md.
     differences = []
@@ -368,12 +422,17 @@ async def test_stream_frames_match_documented_shapes(openapi, stream_client):
         question = "QuestionModeration" if kind == "moderation" else "QuestionPublic"
         assert (kind, set(data)) == (kind, snapshot_keys[kind])
         check_component(openapi, "Session", data["session"])
-        assert len(data["questions"]) == (3 if kind == "moderation" else 2)
+        assert len(data["questions"]) == {"moderation": 3, "stage": 1}.get(kind, 2)
         for item in data["questions"]:
             check_component(openapi, question, item)
             if kind == "moderation":
                 assert shape_differences(moderation_question, item) == []
     check_component(openapi, "Hall", snapshot_frames["display"]["data"]["hall"])
+    check_component(openapi, "Hall", snapshot_frames["stage"]["data"]["hall"])
+    check_component(openapi, "StageMessage", snapshot_frames["stage"]["data"]["stage_message"])
+    assert not shape_differences(
+        examples["stage.message"][0], snapshot_frames["stage"]["data"]["stage_message"]
+    )
     component_validator(openapi, event_schema).validate(snapshot_frames["display"]["data"]["event"])
     presence = {"presence": snapshot_frames["moderation"]["data"]["presence"]}
     assert shape_differences(examples["presence.updated"][0], presence) == []
@@ -388,9 +447,28 @@ async def test_stream_frames_match_documented_shapes(openapi, stream_client):
             check_component(openapi, "Session", data["session"])
         elif frame["type"] == "hall.updated":
             check_component(openapi, "Hall", data["hall"])
+        elif frame["type"] == "stage.message":
+            check_component(openapi, "StageMessage", data)
         elif frame["type"] == "display.session_changed":
-            assert (set(data), data["session"]) == (snapshot_keys["display"], None)
+            kind = "stage" if "stage_message" in data else "display"
+            assert (set(data), data["session"]) == (snapshot_keys[kind], None)
             check_component(openapi, "Hall", data["hall"])
             component_validator(openapi, event_schema).validate(data["event"])
     (asked,) = [frame for frame in answers if frame["type"] == "asked"]
     check_component(openapi, "QuestionPublic", asked["data"]["question"])
+
+    # 4. The control room's snapshot: its documented keys and example, each hall, session and
+    # the event against their components (its messages were checked above).
+    control_data = control.frames[0]["data"]
+    (control_example,) = [e for e in examples["snapshot"] if "halls" in e]
+    assert set(control_data) == snapshot_keys["control"]
+    assert shape_differences(control_example, control_data) == []
+    component_validator(openapi, event_schema).validate(control_data["event"])
+    for hall in control_data["halls"]:
+        check_component(openapi, "Hall", hall)
+    halls = [f["data"] for f in control_frames if f["type"] == "control.halls"]
+    for data in [control_data, *halls]:
+        assert data["sessions"] == {str(session.hall_id): data["sessions"][str(session.hall_id)]}
+        for item in data["sessions"].values():
+            if item is not None:
+                check_component(openapi, "Session", item)

@@ -9,7 +9,16 @@ from live.realtime import envelope
 
 
 @pytest.mark.parametrize(
-    "path", ["/ws/nothing-here/", "/ws/sessions/-1/", "/ws/sessions/x/", "/ws/halls/1/", "/api/"]
+    "path",
+    [
+        "/ws/nothing-here/",
+        "/ws/sessions/-1/",
+        "/ws/sessions/x/",
+        "/ws/halls/1/",
+        "/ws/events/x/control/",
+        "/ws/events/1/",
+        "/api/",
+    ],
 )
 async def test_unknown_websocket_path_is_closed_with_4404(path):
     communicator = WebsocketCommunicator(application, path)

@@ -96,6 +96,9 @@ class SharedValues(Protocol):
 
     def set_if_absent(self, key: str, value: str) -> None: ...
 
+    def get(self, key: str) -> str | None:
+        """The value of `key`, or None."""
+
 
 class Presence(Protocol):
     def presence_report(self, process: str, counts: dict[str, int]) -> None:

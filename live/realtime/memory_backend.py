@@ -116,6 +116,10 @@ class MemoryBackend:
         with self._lock:
             self._kv.setdefault(key, value)
 
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            return self._kv.get(key)
+
     def presence_report(self, process: str, counts: dict[str, int]) -> None:
         now = time.time()
         with self._lock:

@@ -232,6 +232,10 @@ class RedisBackend:
     def set_if_absent(self, key: str, value: str) -> None:
         self.sync.set(f"{self.prefix}:kv:{key}", value, nx=True, ex=HISTORY_TTL_SECONDS)
 
+    def get(self, key: str) -> str | None:
+        value = self.sync.get(f"{self.prefix}:kv:{key}")
+        return value.decode() if value is not None else None
+
     # presence: each process reports its own socket counts; entries older than PRESENCE_TTL
     # belong to a process that went away and are ignored.
     def presence_report(self, process: str, counts: dict[str, int]) -> None:

@@ -71,7 +71,7 @@
         var code = errorCode(res);
         if (res.ok) {
           upsert(res.body);
-          flash(fmt(S.done_action, { action: S.actions[action] || action, id: id }), "ok");
+          flash(fmt(S.done_action, { action: S.actions[action] || S[action] || action, id: id }), "ok");
         } else if (code === "question.version_conflict") {
           // Newer than what we hold by definition: show it as it is now.
           store.questions.set(res.body.question.id, res.body.question);
@@ -101,13 +101,28 @@
   /* ---- cards --------------------------------------------------------------------------- */
 
   function actionsFor(q) {
-    return BUTTONS.filter(function (action) {
+    var actions = BUTTONS.filter(function (action) {
       var moves = cfg.question_transitions[action];
       if (!moves || !Object.prototype.hasOwnProperty.call(moves, q.status)) return false;
       if (action === "pin") return !q.pinned;
       if (action === "unpin") return q.pinned;
       return true;
     });
+    // The stage queue takes approved questions that are not pinned (docs/api.md); the server
+    // says no (409) to anything else, with its code.
+    if (q.status === "approved" && !q.pinned) {
+      actions.splice(actions.indexOf("pin") + 1, 0, q.queue_position ? "unqueue" : "queue");
+    }
+    return actions;
+  }
+
+  function buttonLabel(action, q) {
+    if (action === "queue") return [S.queue, fmt(S.queue_for, { id: q.id })];
+    if (action === "unqueue") {
+      return [S.unqueue + " (#" + q.queue_position + ")", fmt(S.unqueue_from, { id: q.id, n: q.queue_position })];
+    }
+    var label = S.actions[action] || action;
+    return [label, label + " #" + q.id];
   }
 
   function column(q) {
@@ -121,23 +136,25 @@
   }
 
   function signature(q) {
-    return [q.version, q.votes, q.status, q.pinned, q.text, q.merged_into].join("|");
+    return [q.version, q.votes, q.status, q.pinned, q.text, q.merged_into, q.queue_position].join("|");
   }
 
   function fillCard(node, q) {
     var head = el("p", "m-card-head small");
     head.append(el("span", "m-id", "#" + q.id), el("span", "badge badge-q-" + q.status, S.question_statuses[q.status] || q.status));
     if (q.pinned) head.append(el("span", "badge badge-pinned", S.pinned));
+    if (q.queue_position) head.append(el("span", "badge badge-queue", fmt(S.queued, { n: q.queue_position })));
     if (q.edited) head.append(el("span", "m-edited", S.edited));
     if (q.merged_into) head.append(el("span", "m-edited", fmt(S.merged_into, { id: q.merged_into })));
     var text = el("p", "m-text", q.text);
     var meta = el("p", "m-meta small muted", (q.author_name || S.anonymous) + " · " + votesText(q.votes));
     var buttons = el("div", "m-actions");
     actionsFor(q).forEach(function (action) {
-      var b = el("button", "btn btn-small m-" + action, S.actions[action] || action);
+      var label = buttonLabel(action, q);
+      var b = el("button", "btn btn-small m-" + action, label[0]);
       b.type = "button";
       b.dataset.action = action;
-      b.setAttribute("aria-label", (S.actions[action] || action) + " #" + q.id);
+      b.setAttribute("aria-label", label[1]);
       buttons.append(b);
     });
     Live.replaceChildren(node, [head, text, meta, buttons]);
@@ -356,15 +373,76 @@
     var q = store.questions.get(selectedId);
     if (!q) return;
     var allowed = actionsFor(q);
-    var action = { a: "approve", r: "reject", e: "edit", p: q.pinned ? "unpin" : "pin" }[key];
+    var action = {
+      a: "approve",
+      r: "reject",
+      e: "edit",
+      p: q.pinned ? "unpin" : "pin",
+      q: q.queue_position ? "unqueue" : "queue",
+    }[key];
     if (!action) return;
     event.preventDefault();
     if (allowed.indexOf(action) === -1) {
-      flash(fmt(S.error, { detail: S.actions[action] + " #" + q.id + " ✕" }), "error");
+      flash(fmt(S.error, { detail: (S.actions[action] || S[action]) + " #" + q.id + " ✕" }), "error");
       return;
     }
     runAction(selectedId, action);
   }
+
+  /* ---- the message to the stage ------------------------------------------------------- */
+
+  var stageForm = $("stage-form");
+  var stageClock = new Intl.DateTimeFormat(cfg.lang === "en" ? "en-GB" : "vi-VN", {
+    hour: "2-digit",
+    minute: "2-digit",
+    hour12: false,
+    timeZone: cfg.timezone,
+  });
+
+  function renderStage(message) {
+    $("stage-current").textContent = message.text
+      ? fmt(S.stage_current, { time: stageClock.format(new Date(message.at)), text: message.text })
+      : S.stage_none;
+  }
+
+  /** POST the hall's stage message ("" clears it); the answer is what the stage shows. */
+  function sendStage(text) {
+    var buttons = stageForm.querySelectorAll("button");
+    buttons.forEach(function (b) {
+      b.disabled = true;
+    });
+    api("POST", "halls/" + stageForm.dataset.hall + "/stage-message/", { text: text })
+      .then(function (res) {
+        if (res.ok) {
+          renderStage(res.body);
+          $("stage-text").value = "";
+          flash(res.body.text ? fmt(S.stage_sent, { text: res.body.text }) : S.stage_cleared, "ok");
+        } else if (NOT_ALLOWED.indexOf(errorCode(res)) !== -1) {
+          flash(S.forbidden, "error");
+        } else {
+          var fields = (res.body && res.body.fields) || {};
+          flash(fields.text ? fmt(S.error, { detail: [].concat(fields.text).join(" ") }) : errorDetail(res), "error");
+        }
+      })
+      .catch(function () {
+        flash(S.network, "error");
+      })
+      .then(function () {
+        buttons.forEach(function (b) {
+          b.disabled = false;
+        });
+      });
+  }
+
+  stageForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = $("stage-text").value.trim();
+    if (text) sendStage(text);
+  });
+  $("stage-clear").addEventListener("click", function () {
+    sendStage("");
+  });
+  renderStage({ text: stageForm.dataset.text, at: stageForm.dataset.at });
 
   /* ---- wiring --------------------------------------------------------------------------- */
 

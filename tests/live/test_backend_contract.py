@@ -145,6 +145,14 @@ async def test_swap_returns_the_previous_value_and_set_if_absent_keeps_the_first
     assert backend.swap("once", "third") == "first"
 
 
+async def test_get_reads_a_shared_value_without_changing_it(backend):
+    assert backend.get("seen") is None
+    backend.swap("seen", "2026-12-01T09:00:00+00:00")
+
+    assert backend.get("seen") == "2026-12-01T09:00:00+00:00"
+    assert backend.get("seen") == "2026-12-01T09:00:00+00:00"
+
+
 async def test_presence_adds_up_processes(backend):
     backend.presence_report("process-a", {"s.1": 3, "s.2": 1})
     backend.presence_report("process-b", {"s.1": 4})
