@@ -260,6 +260,12 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1")
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
+# Forget attendees' names this many days after an event's last day (`manage.py
+# anonymise_event --due`, run daily by cron or the compose stack); empty: never by itself.
+ANONYMISE_AFTER_DAYS = (
+    int(os.environ["ANONYMISE_AFTER_DAYS"]) if os.environ.get("ANONYMISE_AFTER_DAYS") else None
+)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hội thảo Live Q&A API",
     "DESCRIPTION": "Audience and moderator API of the live Q&A backend.",

@@ -241,3 +241,26 @@ async def presence_clock(hub) -> None:
                 await database_sync_to_async(publish_presence)(session_id)
         except Exception:
             log.exception("presence report failed")
+
+
+def restart_streams_on_commit(*, sessions: list[Session], halls: list[Hall]) -> None:
+    """After commit: forget the history of every stream that shows these sessions and halls
+    (it may hold what must not be shown any more: names after anonymisation, questions after
+    a reset), then publish their state under a new epoch, so every connected screen sees the
+    epoch change and takes a fresh snapshot."""
+
+    def after_commit() -> None:
+        backend = get_backend()
+        for session in sessions:
+            targets = [streams.session_stream(session.pk), streams.moderation_stream(session.pk)]
+            for stream in targets:
+                backend.reset(stream)
+            publish_now(targets, messages.SESSION_UPDATED, {"session": session_data(session)})
+        for event_id in {hall.event_id for hall in halls}:
+            backend.reset(streams.control_stream(event_id))
+        for hall in halls:
+            backend.reset(streams.display_stream(hall.pk))
+            backend.reset(streams.stage_stream(hall.pk))
+            publish_now(hall_streams(hall), messages.HALL_UPDATED, {"hall": hall_data(hall)})
+
+    transaction.on_commit(after_commit, robust=True)

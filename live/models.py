@@ -62,6 +62,8 @@ class Event(models.Model):
         default=new_join_code,
         help_text=_("Short code shown on the big screen; the phone page opens at /j/<code>."),
     )
+    # When the attendees' names were blanked (qa.services.event_anonymise); None: not yet.
+    anonymised_at = models.DateTimeField(_("names forgotten at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-starts_on", "slug"]

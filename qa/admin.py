@@ -1,6 +1,10 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
+from live.admin import EventAdmin
 from live.errors import DomainError
 from qa import services
 from qa.enums import QuestionAction, next_status
@@ -103,3 +107,32 @@ class ModerationActionAdmin(admin.ModelAdmin):
     list_filter = ("action", "session__event")
     search_fields = ("question__text", "actor__username")
     raw_id_fields = ("question", "session")
+
+
+@admin.action(description=_("Forget the attendees' names of the selected events"))
+def anonymise_events(modeladmin, request, queryset):
+    """Irreversible, so it asks first (a page listing the events, as Django's own delete
+    action does); confirmed, each event goes through `event_anonymise`."""
+    if request.POST.get("confirm") != "yes":
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": _("Forget the attendees' names?"),
+            "events": list(queryset),
+            "action": "anonymise_events",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": modeladmin.model._meta,
+        }
+        return TemplateResponse(request, "admin/qa/anonymise_confirm.html", context)
+    for event in queryset:
+        done = services.event_anonymise(event_id=event.pk, actor=request.user)
+        modeladmin.message_user(
+            request,
+            _("%(event)s: names removed from %(questions)s questions and %(people)s people.")
+            % {"event": event, "questions": done.questions, "people": done.participants},
+            messages.SUCCESS,
+        )
+    return None
+
+
+# live's admin cannot import qa; the event admin gets qa's action here.
+EventAdmin.actions = [*(EventAdmin.actions or []), anonymise_events]

@@ -639,3 +639,56 @@ def _audit_value(value):
     if isinstance(value, datetime.date):
         return value.isoformat()
     return value
+
+
+# ---- privacy ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Anonymised:
+    questions: int
+    participants: int
+
+
+def event_anonymise(*, event_id: int, actor) -> Anonymised:
+    """Forget the attendees' names of an event: every question's author name blanked and its
+    participant unlinked, every participant's display name blanked. Texts, votes, counts and
+    the audit trail stay. Side effects: `Event.anonymised_at`; one audit row per session; after
+    commit every stream of the event starts over (its history held the names) and each
+    connected screen takes a fresh snapshot. Running it again changes nothing new."""
+    from live.broadcast import restart_streams_on_commit
+    from live.selectors import sessions_with_people
+
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=event_id)
+        questions = Question.objects.filter(session__event_id=event_id).filter(
+            ~Q(author_name="") | Q(participant__isnull=False)
+        )
+        question_count = questions.update(author_name="", participant=None)
+        participant_count = (
+            Participant.objects.filter(event_id=event_id)
+            .exclude(display_name="")
+            .update(display_name="")
+        )
+        event.anonymised_at = timezone.now()
+        event.save(update_fields=["anonymised_at"])
+        sessions = list(sessions_with_people().filter(event_id=event_id).order_by("pk"))
+        ModerationAction.objects.bulk_create(
+            ModerationAction(
+                session=session,
+                actor=actor,
+                action=QuestionAction.SESSION,
+                detail={"anonymised": {"questions": question_count}},
+            )
+            for session in sessions
+        )
+        restart_streams_on_commit(sessions=sessions, halls=list(event.halls.all()))
+    return Anonymised(questions=question_count, participants=participant_count)
+
+
+def events_due_for_anonymising(*, after_days: int, today: datetime.date | None = None):
+    """Events that ended more than `after_days` days ago and still hold names."""
+    today = today or timezone.localdate()
+    return Event.objects.filter(
+        anonymised_at__isnull=True, ends_on__lt=today - datetime.timedelta(days=after_days)
+    ).order_by("ends_on", "pk")

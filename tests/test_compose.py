@@ -12,7 +12,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 APP_IMAGE = "hoithao-live:latest"
-APP_SERVICES = {"migrate", "app1", "app2"}
+APP_SERVICES = {"migrate", "app1", "app2", "housekeeping"}
 
 ENV_READ = re.compile(
     r"""(?:os\.environ\.get|os\.getenv|env_bool|env_int|env_list)\(\s*["']([A-Z0-9_]+)["']"""
@@ -82,7 +82,8 @@ def test_compose_shape_two_replicas_behind_nginx():
     services = config["services"]
 
     assert config["version"] == "3.8"
-    assert set(services) == {"db", "redis", "migrate", "app1", "app2", "nginx"}
+    assert set(services) == {"db", "redis", "migrate", "app1", "app2", "housekeeping", "nginx"}
+    assert "anonymise_event --due" in " ".join(services["housekeeping"]["command"])
     assert services["db"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
     assert services["app1"]["build"] == services["app2"]["build"] == "."
@@ -110,7 +111,10 @@ def test_compose_database_budget_matches_postgres_and_the_replicas():
     command = services["db"]["command"]
     max_connections = command[command.index("-c") + 1].split("=")
 
-    replicas = [name for name, service in app_services(config).items() if name != "migrate"]
+    # migrate and housekeeping are commands, not servers: they fit in the 10 connections
+    # config/settings.py keeps out of the replicas' pools.
+    commands = {"migrate", "housekeeping"}
+    replicas = [name for name in app_services(config) if name not in commands]
     env = services["app1"]["environment"]
 
     assert max_connections[0] == "max_connections"
