@@ -49,6 +49,11 @@ urlpatterns = [
         "sessions/<id:session_id>/export/", qa_api.ExportView.as_view(), name="api-session-export"
     ),
     path("sessions/<id:session_id>/audit/", qa_api.AuditView.as_view(), name="api-session-audit"),
+    path(
+        "sessions/<id:session_id>/reset/",
+        qa_api.SessionResetView.as_view(),
+        name="api-session-reset",
+    ),
     path("questions/<id:question_id>/", qa_api.QuestionView.as_view(), name="api-question"),
     path("questions/<id:question_id>/vote/", qa_api.VoteView.as_view(), name="api-question-vote"),
     path(

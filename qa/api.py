@@ -24,8 +24,9 @@ from rest_framework.views import APIView
 from live.api_errors import error_responses
 from live.errors import DomainError
 from live.models import Event, Session
-from live.permissions import ModeratorCandidate, ensure_moderator
+from live.permissions import ModeratorCandidate, ensure_moderator, ensure_organiser
 from live.selectors import user_can_moderate
+from live.serializers import ErrorSerializer
 from qa import selectors, services
 from qa.authentication import ParticipantAuthentication
 from qa.enums import QuestionAction
@@ -53,6 +54,7 @@ from qa.serializers import (
     QuestionSubmitSerializer,
     QueueConflictSerializer,
     QueueSerializer,
+    SessionResetSerializer,
     VersionConflictSerializer,
     VersionSerializer,
     VotesSerializer,
@@ -481,3 +483,26 @@ class AuditView(ModerationView):
                 for a in selectors.session_audit(session_id=session.pk)
             ]
         )
+
+
+class SessionResetView(APIView):
+    """After the rehearsal: the session's questions and votes removed (organisers only)."""
+
+    permission_classes = [ModeratorCandidate]
+
+    @extend_schema(
+        operation_id="session_reset",
+        request=None,
+        responses={
+            200: SessionResetSerializer,
+            **error_responses(401, 403, 404),
+            409: OpenApiResponse(
+                ErrorSerializer, description="`session.reset_while_running`: end it first."
+            ),
+        },
+    )
+    def post(self, request, session_id: int):
+        session = get_session(session_id)
+        ensure_organiser(request, event_id=session.event_id)
+        done = services.session_reset(session_id=session.pk, actor=request.user)
+        return Response({"questions": done.questions, "votes": done.votes})

@@ -188,3 +188,8 @@ class ExportSerializer(serializers.Serializer):
     title = serializers.DictField(child=serializers.CharField())
     exported_at = serializers.DateTimeField()
     questions = ExportQuestionSerializer(many=True)
+
+
+class SessionResetSerializer(serializers.Serializer):
+    questions = serializers.IntegerField(help_text="How many questions were removed.")
+    votes = serializers.IntegerField(help_text="How many votes went with them.")

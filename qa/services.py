@@ -692,3 +692,51 @@ def events_due_for_anonymising(*, after_days: int, today: datetime.date | None =
     return Event.objects.filter(
         anonymised_at__isnull=True, ends_on__lt=today - datetime.timedelta(days=after_days)
     ).order_by("ends_on", "pk")
+
+
+# ---- rehearsal ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionReset:
+    questions: int
+    votes: int
+
+
+def session_reset(*, session_id: int, actor) -> SessionReset:
+    """After the rehearsal: remove every question and vote of a session (their moderation
+    rows go with them), refused while the session is live, in Q&A or on break. Side effects:
+    an audit row for the reset itself, the session's version bumped, and after commit every
+    stream showing the session starts over (a new epoch, a fresh snapshot on each screen)."""
+    from live.broadcast import restart_streams_on_commit
+    from live.selectors import sessions_with_people
+
+    with transaction.atomic():
+        session = Session.objects.select_for_update().get(pk=session_id)
+        if session.is_active:
+            raise Conflict(
+                _("A session cannot be reset while it is running: end it or set it back first."),
+                code="session.reset_while_running",
+            )
+        questions = Question.objects.filter(session_id=session_id)
+        counts = SessionReset(
+            questions=questions.count(),
+            votes=Vote.objects.filter(question__session_id=session_id).count(),
+        )
+        Question.objects.filter(session_id=session_id, merged_into__isnull=False).update(
+            merged_into=None
+        )
+        questions.delete()
+        Session.objects.filter(pk=session_id).update(version=F("version") + 1)
+        session = sessions_with_people().get(pk=session_id)
+        ModerationAction.objects.create(
+            session=session,
+            actor=actor,
+            action=QuestionAction.SESSION,
+            detail={"reset": {"questions": counts.questions, "votes": counts.votes}},
+        )
+        # The session's own streams; its hall's displays only if they show it now.
+        hall = session.hall
+        shows_it = broadcast.display_streams_showing(session) != []
+        restart_streams_on_commit(sessions=[session], halls=[hall] if shows_it else [])
+    return counts

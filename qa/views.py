@@ -163,6 +163,9 @@ def _console_strings() -> dict:
         "stage_cleared": _("The stage message is cleared."),
         "stage_current": _("On the stage since {time}: {text}"),
         "stage_none": _("No message on the stage."),
+        # an organiser's reset after the rehearsal
+        "reset_done": _("Session reset: questions removed: {questions}, votes removed: {votes}."),
+        "reset_running": _("A running session cannot be reset: end it first."),
     }
 
 
@@ -225,5 +228,6 @@ def moderator_console(request: HttpRequest, session_id: int) -> HttpResponse:
             "max_length": QUESTION_MAX_LENGTH,
             "config": config,
             "now": timezone.now(),
+            "organiser": selectors.user_can_organise(request.user, event_id=event.pk),
         },
     )

@@ -461,6 +461,27 @@
   $("m-qa-toggle").addEventListener("click", function () {
     if (store.session) patchSession({ qa_open: !store.session.qa_open });
   });
+  // An organiser's reset after the rehearsal (the button and dialog exist for organisers
+  // only). The stream then starts a new epoch: the cards empty by themselves.
+  if ($("m-reset")) {
+    $("m-reset").addEventListener("click", function () {
+      $("reset").showModal();
+    });
+    $("reset").addEventListener("close", function () {
+      var s = store.session;
+      if ($("reset").returnValue !== "reset" || !s) return;
+      api("POST", "sessions/" + s.id + "/reset/")
+        .then(function (res) {
+          if (res.ok) flash(fmt(S.reset_done, res.body), "ok");
+          else if (errorCode(res) === "session.reset_while_running") flash(S.reset_running, "error");
+          else if (res.status === 403) flash(S.forbidden, "error");
+          else flash(errorDetail(res), "error");
+        })
+        .catch(function () {
+          flash(S.network, "error");
+        });
+    });
+  }
   $("help-open").addEventListener("click", function () {
     $("help").showModal();
   });
