@@ -25,6 +25,7 @@ urlpatterns = [
     path("auth/token/", live_api.TokenView.as_view(), name="api-token"),
     path("events/<slug:slug>/", live_api.EventView.as_view(), name="api-event"),
     path("events/<slug:slug>/join/", qa_api.JoinView.as_view(), name="api-event-join"),
+    path("events/<slug:slug>/export/", qa_api.EventExportView.as_view(), name="api-event-export"),
     path("halls/<id:hall_id>/", live_api.HallView.as_view(), name="api-hall"),
     path(
         "halls/<id:hall_id>/stage-message/",

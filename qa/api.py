@@ -30,7 +30,13 @@ from live.serializers import ErrorSerializer
 from qa import selectors, services
 from qa.authentication import ParticipantAuthentication
 from qa.enums import QuestionAction
-from qa.exports import CSVExportRenderer, JSONExportRenderer, export_data
+from qa.exports import (
+    CSVExportRenderer,
+    JSONExportRenderer,
+    XLSXExportRenderer,
+    event_export_data,
+    export_data,
+)
 from qa.models import Question
 from qa.permissions import (
     AskThrottle,
@@ -506,3 +512,46 @@ class SessionResetView(APIView):
         ensure_organiser(request, event_id=session.event_id)
         done = services.session_reset(session_id=session.pk, actor=request.user)
         return Response({"questions": done.questions, "votes": done.votes})
+
+
+class EventExportView(APIView):
+    """Every session's questions of an event, for the organisers' report."""
+
+    permission_classes = [ModeratorCandidate]
+    renderer_classes = [JSONExportRenderer, CSVExportRenderer, XLSXExportRenderer]
+
+    @extend_schema(
+        operation_id="event_export",
+        parameters=[
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=["json", "csv", "xlsx"],
+                description="`xlsx`: a summary sheet and one sheet per session; `csv`: one "
+                "table, UTF-8 with BOM for Excel; `json` (the default).",
+            )
+        ],
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The event's sessions and their questions."
+            ),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV file."),
+            (200, XLSXExportRenderer.media_type): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The Excel workbook."
+            ),
+            **error_responses(401, 403, 404),
+        },
+    )
+    def get(self, request, slug: str):
+        event = Event.objects.filter(slug=slug).first()
+        if event is None:
+            raise DomainError(_("No such event."), code="event.not_found", status=404)
+        ensure_organiser(request, event_id=event.pk)
+        data = event_export_data(event, selectors.event_export_sessions(event_id=event.pk))
+        response = Response(data)
+        extension = request.accepted_renderer.format
+        if extension in ("csv", "xlsx"):
+            response["Content-Disposition"] = (
+                f'attachment; filename="{event.slug}-questions.{extension}"'
+            )
+        return response

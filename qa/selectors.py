@@ -88,3 +88,24 @@ def export_questions(*, session_id: int) -> QuerySet[Question]:
         .prefetch_related(Prefetch("moderation_actions", queryset=history))
         .order_by("created_at", "id")
     )
+
+
+def event_export_sessions(*, event_id: int) -> list:
+    """Every session of an event in programme order, each with its questions (and their
+    moderation history) and its own session-level history: four queries, whatever the size."""
+    from live.selectors import sessions_with_people
+
+    history = ModerationAction.objects.select_related("actor").order_by("created_at", "id")
+    questions = Question.objects.prefetch_related(
+        Prefetch("moderation_actions", queryset=history)
+    ).order_by("created_at", "id")
+    session_history = history.filter(question__isnull=True)
+    return list(
+        sessions_with_people()
+        .filter(event_id=event_id)
+        .prefetch_related(
+            Prefetch("questions", queryset=questions),
+            Prefetch("moderation_actions", queryset=session_history, to_attr="session_history"),
+        )
+        .order_by("starts_at", "hall__display_order", "pk")
+    )
