@@ -10,11 +10,20 @@ live/services.py (rules, audit row naming the admin user, version, broadcast aft
   `speaker_update`. A hall's or speaker's event is read-only once it exists.
 - Event roles are not shown on any screen: saved as the admin saves them."""
 
-from django import forms
-from django.contrib import admin
-from django.db import models
+import base64
+import binascii
 
-from live import services
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+
+from live import programme, services
 from live.errors import DomainError
 from live.models import Event, EventMembership, Hall, Session, Speaker
 
@@ -181,6 +190,89 @@ class EventAdmin(admin.ModelAdmin):
     list_filter = ("starts_on",)
     prepopulated_fields = {"slug": ("name_en",)}
     inlines = [HallInline, SessionInline, MembershipInline]
+    change_form_template = "admin/live/event/change_form.html"
+
+    def get_urls(self):
+        own = [
+            path(
+                "<path:object_id>/import-programme/",
+                self.admin_site.admin_view(self.import_programme_view),
+                name="live_event_import_programme",
+            ),
+            path(
+                "programme-template.xlsx",
+                self.admin_site.admin_view(self.programme_template_view),
+                name="live_event_programme_template",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def import_programme_view(self, request, object_id):
+        """Upload, then a preview of what the import would do (or its problems), then the
+        import itself, confirmed: the file travels back in the confirming form."""
+        event = get_object_or_404(Event, pk=object_id)
+        if not self.has_change_permission(request, event):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import the programme"),
+            "opts": self.model._meta,
+            "original": event,
+            "event": event,
+            "tz": event.timezone,
+        }
+        if request.method != "POST":
+            return TemplateResponse(request, "admin/live/event/import_programme.html", context)
+        force = request.POST.get("force") == "on"
+        upload = request.FILES.get("file")
+        if upload is not None:
+            name, data = upload.name, upload.read(programme.MAX_FILE_BYTES + 1)
+        else:
+            name = request.POST.get("filename", "")
+            try:
+                data = base64.b64decode(request.POST.get("data", ""), validate=True)
+            except (binascii.Error, ValueError):
+                data = b""
+        confirmed = request.POST.get("confirm") == "yes" and upload is None
+        context.update({"filename": name, "force": force})
+        try:
+            plan = programme.import_programme(
+                event, data, name, actor=request.user, dry_run=not confirmed, force=force
+            )
+        except programme.ProgrammeInvalid as exc:
+            context["problems"] = exc.problems
+            return TemplateResponse(request, "admin/live/event/import_programme.html", context)
+        if confirmed:
+            self.message_user(
+                request, _("Programme imported: %s") % plan.summary(), messages.SUCCESS
+            )
+            return redirect(reverse("admin:live_event_change", args=[event.pk]))
+        context.update({"plan": plan, "data": base64.b64encode(data).decode("ascii")})
+        return TemplateResponse(request, "admin/live/event/import_programme.html", context)
+
+    def programme_template_view(self, request):
+        """The spreadsheet template: its columns and the same example rows as
+        docs/programme-template.csv."""
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "Programme"
+        sheet.append(list(programme.SPREADSHEET_COLUMNS))
+        sheet.append(
+            [
+                "Hội trường A", "10/12/2026", "09:30", "10:30", "Giao thông thông minh cho Hà Nội",
+                "Smart mobility for Hanoi", "Vé điện tử liên thông và xe buýt điện.",
+                "Integrated e-ticketing and electric buses.",
+                "Trần Thị Bình | ThS. | Sở GTVT Hà Nội; Alice Martin | | Mobility Lab", "SC26-002",
+            ]
+        )  # fmt: skip
+        response = HttpResponse(
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = 'attachment; filename="programme-template.xlsx"'
+        book.save(response)
+        return response
 
     def save_model(self, request, obj, form, change):
         if not change:

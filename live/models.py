@@ -167,6 +167,9 @@ class Session(models.Model):
         _("moderation"), max_length=4, choices=ModerationMode.choices, default=ModerationMode.PRE
     )
     livestream_url = models.URLField(_("livestream URL"), blank=True)
+    # The session's id in the programme it was imported from (a spreadsheet's external_id, a
+    # pretalx or frab guid): how a re-import finds it again.
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
     # Bumped on every change, so two moderators never silently overwrite each other.
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
@@ -178,6 +181,11 @@ class Session(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"
+            ),
+            models.UniqueConstraint(
+                fields=["event", "external_id"],
+                condition=~Q(external_id=""),
+                name="session_external_id_unique_per_event",
             ),
         ]
         indexes = [models.Index(fields=["hall", "starts_at"])]

@@ -197,6 +197,7 @@ def session_create(
     moderation: str = ModerationMode.PRE,
     livestream_url: str = "",
     speaker_ids: Iterable[int] = (),
+    external_id: str = "",
 ) -> Session:
     """A new session in the programme. Side effects: the hooks (audit: status "" -> its
     status) in the same transaction; after commit its hall's display switches to it if it is
@@ -219,6 +220,7 @@ def session_create(
             qa_open=qa_open,
             moderation=moderation,
             livestream_url=livestream_url,
+            external_id=external_id,
         )
         speaker_ids = list(speaker_ids)
         if speaker_ids:
