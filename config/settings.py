@@ -188,6 +188,9 @@ REALTIME = {
     "WATCHDOG_SECONDS": env_int("REALTIME_WATCHDOG_SECONDS", 5),
     "CLOCK_SECONDS": env_int("REALTIME_CLOCK_SECONDS", 30),
     "PRESENCE_SECONDS": env_int("REALTIME_PRESENCE_SECONDS", 3),
+    # How often each process looks whether this minute's connection sample (the event
+    # report's chart) is taken; one process takes it.
+    "SAMPLE_SECONDS": env_int("REALTIME_SAMPLE_SECONDS", 20),
     "MAX_FRAME_BYTES": 4096,
     # Bytes waiting in the server's buffer for one socket before that client counts as too slow.
     "MAX_BACKLOG_BYTES": env_int("REALTIME_MAX_BACKLOG_BYTES", 1 << 20),

@@ -267,3 +267,27 @@ class HallAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor or '-'} {self.action} {self.hall_id}"
+
+
+class ConnectionSample(models.Model):
+    """How many phones and displays a hall had connected at one minute, over every process
+    (live/samples.py, each minute while an event runs): the event report's connections chart."""
+
+    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="connection_samples")
+    session = models.ForeignKey(
+        Session, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(_("at"))
+    phones = models.PositiveIntegerField(_("phones"), default=0)
+    displays = models.PositiveIntegerField(_("displays"), default=0)
+
+    class Meta:
+        ordering = ["hall", "at"]
+        verbose_name = _("connection sample")
+        verbose_name_plural = _("connection samples")
+        constraints = [
+            models.UniqueConstraint(fields=["hall", "at"], name="one_sample_per_hall_and_minute"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hall_id} {self.at:%Y-%m-%d %H:%M}: {self.phones}/{self.displays}"

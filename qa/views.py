@@ -25,6 +25,7 @@ from live.views import (
 )
 from qa.enums import ACTION_BUTTONS, FLAG_ACTIONS, TRANSITIONS, QuestionStatus
 from qa.models import AUTHOR_NAME_MAX_LENGTH, QUESTION_MAX_LENGTH
+from qa.report import event_report
 
 
 def question_status_labels() -> dict[str, str]:
@@ -231,3 +232,14 @@ def moderator_console(request: HttpRequest, session_id: int) -> HttpResponse:
             "organiser": selectors.user_can_organise(request.user, event_id=event.pk),
         },
     )
+
+
+@login_required
+@vietnamese_unless_chosen
+def event_report_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """/moderate/events/<slug>/report/: what happened in every hall, for the organisers."""
+    event = get_object_or_404(Event, slug=slug)
+    if not selectors.user_can_organise(request.user, event_id=event.pk):
+        raise PermissionDenied
+    context = {"event": event, **event_report(event)}
+    return render(request, "moderator/report.html", context)
