@@ -44,6 +44,10 @@ def client_for(role: str, event: Event) -> APIClient:
         return as_user(factories.moderator(factories.event()))
     if role == "moderator":
         return as_user(factories.moderator(event))
+    if role == "organiser":
+        return as_user(factories.moderator(event, role="organiser"))
+    if role == "other_organiser":
+        return as_user(factories.moderator(factories.event(), role="organiser"))
     if role == "superuser":
         return as_user(factories.superuser())
     raise ValueError(role)

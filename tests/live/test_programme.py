@@ -500,3 +500,12 @@ def test_admin_import_needs_the_change_permission(client):
     event = summit()
     client.force_login(factories.user(is_staff=True))
     assert client.get(f"/admin/live/event/{event.pk}/import-programme/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_problems_are_told_in_vietnamese_by_default():
+    event = summit()
+    bad = TEMPLATE.replace(b"09:15", b"07:00")
+    with translation.override("vi"), pytest.raises(ProgrammeInvalid) as invalid:
+        run(event, bad)
+    assert str(invalid.value.problems[0]) == "dòng 2, end: phiên phải kết thúc sau khi bắt đầu"
