@@ -91,12 +91,24 @@ class EventView(APIView):
         return Response(data)
 
 
-class SessionView(APIView):
+class ReadForAllWriteForModerators(APIView):
+    """GET for anyone; PATCH for a signed-in user, checked against the object's event by the
+    view (ensure_moderator)."""
+
     def get_permissions(self):
         if self.request.method == "PATCH":
             return [ModeratorCandidate()]
         return [AllowAny()]
 
+
+def version_conflict(exc: DomainError, **current: dict) -> Response:
+    """409 with the object as it is now (`session=...`, `hall=...`), for the client to show."""
+    return Response(
+        {"code": exc.code, "detail": str(exc.message), **current}, status=http.HTTP_409_CONFLICT
+    )
+
+
+class SessionView(ReadForAllWriteForModerators):
     @extend_schema(
         operation_id="session_detail",
         responses={200: SessionSerializer, **error_responses(404)},
@@ -129,9 +141,7 @@ class SessionView(APIView):
         except DomainError as exc:
             if exc.code != "session.version_conflict":
                 raise
-            body = {"code": exc.code, "detail": str(exc.message)}
-            body["session"] = session_data(get_session(session_id))
-            return Response(body, status=http.HTTP_409_CONFLICT)
+            return version_conflict(exc, session=session_data(get_session(session_id)))
         return Response(session_data(session))
 
 
@@ -142,13 +152,8 @@ def get_hall(hall_id: int) -> Hall:
     return hall
 
 
-class HallView(APIView):
+class HallView(ReadForAllWriteForModerators):
     """A hall and what its displays show."""
-
-    def get_permissions(self):
-        if self.request.method == "PATCH":
-            return [ModeratorCandidate()]
-        return [AllowAny()]
 
     @extend_schema(
         operation_id="hall_detail",
@@ -181,9 +186,7 @@ class HallView(APIView):
         except DomainError as exc:
             if exc.code != "hall.version_conflict":
                 raise
-            body = {"code": exc.code, "detail": str(exc.message)}
-            body["hall"] = hall_data(get_hall(hall_id))
-            return Response(body, status=http.HTTP_409_CONFLICT)
+            return version_conflict(exc, hall=hall_data(get_hall(hall_id)))
         return Response(hall_data(hall))
 
 

@@ -24,11 +24,7 @@
 
   /* ---- time ----------------------------------------------------------------------------- */
 
-  var timeFormat = new Intl.DateTimeFormat(cfg.lang === "en" ? "en-GB" : "vi-VN", {
-    hour: "2-digit",
-    minute: "2-digit",
-    timeZone: cfg.timezone,
-  });
+  var timeFormat = Live.clockFormat(cfg.lang, cfg.timezone);
 
   function clock(iso) {
     return iso ? timeFormat.format(new Date(iso)) : "";
@@ -44,18 +40,7 @@
 
   /* ---- messages ------------------------------------------------------------------------- */
 
-  var flashTimer = null;
-
-  function flash(text, kind) {
-    var node = $("m-flash");
-    node.textContent = text;
-    node.className = "m-flash m-flash-" + (kind || "info");
-    node.hidden = false;
-    window.clearTimeout(flashTimer);
-    flashTimer = window.setTimeout(function () {
-      node.hidden = true;
-    }, kind === "error" ? 12000 : 4000);
-  }
+  var flash = Live.flasher($("m-flash"));
 
   function hallName(hallId) {
     var hall = state.halls.filter(function (h) {

@@ -23,30 +23,14 @@
   store.event = cfg.event_data;
   store.hall = cfg.hall_data;
   var stage = $("d-stage");
-  var clock = new Intl.DateTimeFormat(cfg.lang === "en" ? "en-GB" : "vi-VN", {
-    hour: "2-digit",
-    minute: "2-digit",
-    hour12: false,
-    timeZone: cfg.timezone,
-  });
+  var clock = Live.clockFormat(cfg.lang, cfg.timezone);
 
   function votesText(n) {
-    return n === 1 ? S.votes_one : fmt(S.votes_many, { n: n });
+    return Live.votesText(S, n);
   }
 
   function badgeText(session) {
-    switch (session.status) {
-      case "live":
-        return S.live;
-      case "qa":
-        return S.qa;
-      case "break":
-        return S["break"];
-      case "scheduled":
-        return fmt(S.next, { time: clock.format(new Date(session.starts_at)) });
-      default:
-        return S.ended;
-    }
+    return Live.sessionBadge(S, session, clock);
   }
 
   /** What the screen is for: the hall's mode (an unknown one shows the questions). */

@@ -399,6 +399,52 @@
       });
   }
 
+  /** Hours and minutes in the event's time zone, as every screen shows them (24 h). */
+  function clockFormat(lang, timeZone) {
+    return new root.Intl.DateTimeFormat(lang === "en" ? "en-GB" : "vi-VN", {
+      hour: "2-digit",
+      minute: "2-digit",
+      hour12: false,
+      timeZone: timeZone,
+    });
+  }
+
+  /** "1 vote" / "{n} votes" from the page's strings. */
+  function votesText(strings, n) {
+    return n === 1 ? strings.votes_one : format(strings.votes_many, { n: n });
+  }
+
+  /** The session's badge on the big screens: live, Q&A, break, "next at 14:00", ended. */
+  function sessionBadge(strings, session, clock) {
+    switch (session.status) {
+      case "live":
+        return strings.live;
+      case "qa":
+        return strings.qa;
+      case "break":
+        return strings["break"];
+      case "scheduled":
+        return format(strings.next, { time: clock.format(new Date(session.starts_at)) });
+      default:
+        return strings.ended;
+    }
+  }
+
+  /** flash(text, kind) for the pages' message line (the element `node`): an error stays 12 s,
+   * anything else 4 s. */
+  function flasher(node) {
+    var timer = null;
+    return function flash(text, kind) {
+      node.textContent = text;
+      node.className = "m-flash m-flash-" + (kind || "info");
+      node.hidden = false;
+      root.clearTimeout(timer);
+      timer = root.setTimeout(function () {
+        node.hidden = true;
+      }, kind === "error" ? 12000 : 4000);
+    };
+  }
+
   root.LiveSocket = LiveSocket;
   root.LiveStore = LiveStore;
   root.Live = {
@@ -408,5 +454,9 @@
     el: el,
     readConfig: readConfig,
     pick: pick,
+    clockFormat: clockFormat,
+    votesText: votesText,
+    sessionBadge: sessionBadge,
+    flasher: flasher,
   };
 })(window);

@@ -30,18 +30,7 @@
     return Live.apiRequest(cfg.api + path, method, body);
   }
 
-  var flashTimer = null;
-
-  function flash(text, kind) {
-    var node = $("m-flash");
-    node.textContent = text;
-    node.className = "m-flash m-flash-" + (kind || "info");
-    node.hidden = false;
-    window.clearTimeout(flashTimer);
-    flashTimer = window.setTimeout(function () {
-      node.hidden = true;
-    }, kind === "error" ? 12000 : 4000);
-  }
+  var flash = Live.flasher($("m-flash"));
 
   function errorCode(res) {
     return (res.body && res.body.code) || "";
@@ -392,12 +381,7 @@
   /* ---- the message to the stage ------------------------------------------------------- */
 
   var stageForm = $("stage-form");
-  var stageClock = new Intl.DateTimeFormat(cfg.lang === "en" ? "en-GB" : "vi-VN", {
-    hour: "2-digit",
-    minute: "2-digit",
-    hour12: false,
-    timeZone: cfg.timezone,
-  });
+  var stageClock = Live.clockFormat(cfg.lang, cfg.timezone);
 
   function renderStage(message) {
     $("stage-current").textContent = message.text

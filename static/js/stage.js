@@ -19,30 +19,14 @@
   store.hall = cfg.hall_data;
   var message = null; // {hall_id, text, at} of the last stage.message (or the snapshot's)
   var shownMessageAt; // the time of the message on screen; undefined before the first snapshot
-  var clock = new Intl.DateTimeFormat(cfg.lang === "en" ? "en-GB" : "vi-VN", {
-    hour: "2-digit",
-    minute: "2-digit",
-    hour12: false,
-    timeZone: cfg.timezone,
-  });
+  var clock = Live.clockFormat(cfg.lang, cfg.timezone);
 
   function votesText(n) {
-    return n === 1 ? S.votes_one : fmt(S.votes_many, { n: n });
+    return Live.votesText(S, n);
   }
 
   function badgeText(session) {
-    switch (session.status) {
-      case "live":
-        return S.live;
-      case "qa":
-        return S.qa;
-      case "break":
-        return S["break"];
-      case "scheduled":
-        return fmt(S.next, { time: clock.format(new Date(session.starts_at)) });
-      default:
-        return S.ended;
-    }
+    return Live.sessionBadge(S, session, clock);
   }
 
   function renderHead() {
