@@ -24,6 +24,8 @@ def test_print_urls_lists_every_screen_of_the_event():
         "Hội nghị / Summit\n"
         "  Phone page (audience):   http://127.0.0.1:8000/e/summit/\n"
         "  Short link for screens:  http://127.0.0.1:8000/j/HNSC23\n"
+        "  Control room (organisers): http://127.0.0.1:8000/moderate/events/summit/control/\n"
+        "  Report (organisers):     http://127.0.0.1:8000/moderate/events/summit/report/\n"
         f"  Hall display, Hall A: http://127.0.0.1:8000/display/{first.pk}/\n"
         "  Join link, Hall A:    http://127.0.0.1:8000/j/HNSC23/hall-a\n"
         f"  Hall display, Hall B: http://127.0.0.1:8000/display/{second.pk}/\n"

@@ -200,7 +200,7 @@ def test_load_demo_in_debug_creates_moderator_once(settings, client):
     assert user.check_password("moderator")
     assert (user.is_staff, user.is_superuser, user.is_active) == (True, False, True)
     membership = EventMembership.objects.get(user=user)
-    assert (membership.event.slug, membership.role) == (DEMO_SLUG, EventRole.MODERATOR)
+    assert (membership.event.slug, membership.role) == (DEMO_SLUG, EventRole.ORGANISER)
     assert get_user_model().objects.count() == 1
     assert "Demo moderator (debug mode only): username “moderator”, password “moderator”." in out
     assert client.login(username="moderator", password="moderator") is True

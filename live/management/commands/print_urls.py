@@ -31,6 +31,10 @@ class Command(BaseCommand):
             lines.append(f"{event.name_vi} / {event.name_en}")
             lines.append(f"  Phone page (audience):   {base}/e/{event.slug}/")
             lines.append(f"  Short link for screens:  {base}/j/{event.join_code}")
+            lines.append(
+                f"  Control room (organisers): {base}/moderate/events/{event.slug}/control/"
+            )
+            lines.append(f"  Report (organisers):     {base}/moderate/events/{event.slug}/report/")
             for hall in sorted(event.halls.all(), key=lambda h: (h.display_order, h.pk)):
                 name = hall.name_en or hall.name_vi
                 lines.append(f"  Hall display, {name}: {base}/display/{hall.pk}/")

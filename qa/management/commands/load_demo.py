@@ -601,7 +601,7 @@ def _questions(event: Event, session: Session, data: dict) -> None:
 
 
 def ensure_demo_moderator(event: Event):
-    """Debug mode only: a moderator of the demo event who can log in at /admin/login/ (the
+    """Debug mode only: an organiser of the demo event who can log in at /admin/login/ (the
     admin login form wants is_staff; a membership alone grants no admin permission)."""
     if not settings.DEBUG:
         raise CommandError("The demo moderator exists only in debug mode.")
@@ -622,7 +622,9 @@ def ensure_demo_moderator(event: Event):
                 fields.append(field)
         if fields:
             user.save(update_fields=fields)
-    EventMembership.objects.get_or_create(
-        event=event, user=user, defaults={"role": EventRole.MODERATOR}
+    # An organiser, so that the demo shows everything: the consoles, the control room, the
+    # stage keys and the report (an organiser moderates too).
+    EventMembership.objects.update_or_create(
+        event=event, user=user, defaults={"role": EventRole.ORGANISER}
     )
     return user
