@@ -164,6 +164,15 @@ def _console_strings() -> dict:
         "stage_cleared": _("The stage message is cleared."),
         "stage_current": _("On the stage since {time}: {text}"),
         "stage_none": _("No message on the stage."),
+        # moderation mode, card ages, search
+        "moderation_pre": _("Pre-moderation: questions wait for approval"),
+        "moderation_post": _("Post-moderation: questions appear at once"),
+        "to_post": _("Switch to post-moderation"),
+        "to_pre": _("Switch to pre-moderation"),
+        "age_now": _("just now"),
+        "age_minutes": _("{n} min"),
+        "age_hours": _("{n} h"),
+        "search_count": _("{shown} of {total} questions match"),
         # an organiser's reset after the rehearsal
         "reset_done": _("Session reset: questions removed: {questions}, votes removed: {votes}."),
         "reset_running": _("A running session cannot be reset: end it first."),

@@ -136,7 +136,10 @@
     if (q.edited) head.append(el("span", "m-edited", S.edited));
     if (q.merged_into) head.append(el("span", "m-edited", fmt(S.merged_into, { id: q.merged_into })));
     var text = el("p", "m-text", q.text);
-    var meta = el("p", "m-meta small muted", (q.author_name || S.anonymous) + " · " + votesText(q.votes));
+    var meta = el("p", "m-meta small muted", (q.author_name || S.anonymous) + " · " + votesText(q.votes) + " · ");
+    var age = el("time", "m-age", ageText(q.created_at));
+    age.dateTime = q.created_at;
+    meta.append(age);
     var buttons = el("div", "m-actions");
     actionsFor(q).forEach(function (action) {
       var label = buttonLabel(action, q);
@@ -149,6 +152,57 @@
     Live.replaceChildren(node, [head, text, meta, buttons]);
     node.className = "m-card status-" + q.status + (q.pinned ? " is-pinned" : "") + (q.id === selectedId ? " selected" : "");
     node.setAttribute("aria-label", "#" + q.id + ": " + q.text);
+  }
+
+  /** How long ago a question came in ("3 min"), against the server's clock. */
+  function ageText(iso) {
+    var minutes = Math.floor((socket.serverNow() - Date.parse(iso)) / 60000);
+    if (!(minutes >= 1)) return S.age_now;
+    if (minutes < 60) return fmt(S.age_minutes, { n: minutes });
+    return fmt(S.age_hours, { n: Math.floor(minutes / 60) });
+  }
+
+  function refreshAges() {
+    document.querySelectorAll(".m-card .m-age").forEach(function (node) {
+      node.textContent = ageText(node.dateTime);
+    });
+  }
+
+  /* ---- search: text, author or #id, with or without Vietnamese tone marks ---------------- */
+
+  /** Lower case without tone marks or other diacritics, đ as d: "Hà Nội" and "ha noi" meet. */
+  function fold(text) {
+    return String(text || "")
+      .normalize("NFD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .replace(/[đĐ]/g, "d")
+      .toLowerCase();
+  }
+
+  function matches(q, query) {
+    if (!query) return true;
+    var id = query.match(/^#?(\d+)$/);
+    if (id && q.id === Number(id[1])) return true;
+    var words = fold(query).split(/\s+/).filter(Boolean);
+    var haystack = fold(q.text + " " + (q.author_name || ""));
+    return words.every(function (word) {
+      return haystack.indexOf(word) !== -1;
+    });
+  }
+
+  function applySearch() {
+    var query = $("m-search").value.trim();
+    var shown = 0;
+    var total = 0;
+    store.questions.forEach(function (q) {
+      var card = cards.get(q.id);
+      if (!card) return;
+      total += 1;
+      var hit = matches(q, query);
+      card.node.hidden = !hit;
+      if (hit) shown += 1;
+    });
+    $("m-search-count").textContent = query ? fmt(S.search_count, { shown: shown, total: total }) : "";
   }
 
   function order(colId) {
@@ -202,6 +256,7 @@
         cards.delete(id);
       }
     });
+    applySearch();
     $("n-incoming").textContent = byCol["col-incoming"].length;
     $("n-screen").textContent = byCol["col-screen"].length;
     $("n-done").textContent = byCol["col-done"].length;
@@ -228,8 +283,9 @@
     if (presence) {
       $("c-phones").textContent = presence.phones || 0;
       $("c-displays").textContent = presence.displays || 0;
+      $("c-moderators").textContent = presence.moderators || 0;
     }
-    $("c-phones-box").hidden = $("c-displays-box").hidden = !presence;
+    $("c-phones-box").hidden = $("c-displays-box").hidden = $("c-moderators-box").hidden = !presence;
   }
 
   function renderSession() {
@@ -252,6 +308,9 @@
     );
     $("m-qa-state").textContent = s.qa_open ? S.qa_open : S.qa_closed;
     $("m-qa-toggle").textContent = s.qa_open ? S.close_qa : S.open_qa;
+    var post = s.moderation === "post";
+    $("m-mod-state").textContent = post ? S.moderation_post : S.moderation_pre;
+    $("m-mod-toggle").textContent = post ? S.to_pre : S.to_post;
   }
 
   function patchSession(changes) {
@@ -278,7 +337,7 @@
   function orderedIds() {
     var ids = [];
     COLUMNS.forEach(function (colId) {
-      Array.prototype.forEach.call($(colId).querySelectorAll(".m-card"), function (node) {
+      Array.prototype.forEach.call($(colId).querySelectorAll(".m-card:not([hidden])"), function (node) {
         ids.push(Number(node.dataset.id));
       });
     });
@@ -442,6 +501,11 @@
     var button = event.target.closest("button[data-status]");
     if (button) patchSession({ status: button.dataset.status });
   });
+  $("m-mod-toggle").addEventListener("click", function () {
+    if (store.session) patchSession({ moderation: store.session.moderation === "post" ? "pre" : "post" });
+  });
+  $("m-search").addEventListener("input", applySearch);
+  window.setInterval(refreshAges, 30000);
   $("m-qa-toggle").addEventListener("click", function () {
     if (store.session) patchSession({ qa_open: !store.session.qa_open });
   });
