@@ -23,7 +23,7 @@ from live.views import (
     socket_strings,
     vietnamese_unless_chosen,
 )
-from qa.enums import ACTION_BUTTONS, FLAG_ACTIONS, TRANSITIONS, QuestionStatus
+from qa.enums import ACTION_BUTTONS, FLAG_ACTIONS, TRANSITIONS, QuestionAction, QuestionStatus
 from qa.models import AUTHOR_NAME_MAX_LENGTH, QUESTION_MAX_LENGTH
 from qa.report import event_report
 
@@ -133,6 +133,8 @@ def _console_strings() -> dict:
         "statuses": session_status_labels(),
         "question_statuses": question_status_labels(),
         "actions": {str(action): str(label) for action, label in ACTION_BUTTONS.items()},
+        # the moderation log: every action by its past-tense label ("Approved", "Edited")
+        "logged": {str(action.value): str(action.label) for action in QuestionAction},
         "pinned": _("Pinned"),
         "edited": _("edited"),
         "anonymous": _("Anonymous"),
@@ -173,6 +175,21 @@ def _console_strings() -> dict:
         "age_minutes": _("{n} min"),
         "age_hours": _("{n} h"),
         "search_count": _("{shown} of {total} questions match"),
+        "history_title": _("Moderation history of this session"),
+        "history_of": _("History of question #{id}"),
+        "history_none": _("Nothing has happened yet."),
+        "history_by": _("by {who}"),
+        "history_system": _("the system"),
+        "history_before": _("Before:"),
+        "history_after": _("After:"),
+        "history": _("History"),
+        "picked": _("{n} selected"),
+        "pick": _("Select #{id}"),
+        "bulk_done": _("Done for {n} questions: {action}"),
+        "bulk_refused": _("Nothing was changed: {detail}"),
+        "sort_votes": _("Sorted by votes (as on the display): sort by time"),
+        "sort_time": _("Sorted by time, newest first: sort by votes"),
+        "history_for": _("History of #{id}"),
         # an organiser's reset after the rehearsal
         "reset_done": _("Session reset: questions removed: {questions}, votes removed: {votes}."),
         "reset_running": _("A running session cannot be reset: end it first."),

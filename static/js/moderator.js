@@ -18,6 +18,9 @@
   var COLUMNS = ["col-incoming", "col-screen", "col-done"];
   var editing = null;
   var merging = null;
+  var picked = new Set(); // question ids ticked for a bulk action
+  var lastPicked = null; // for shift-click ranges
+  var screenSort = "votes"; // the "On screen" column: "votes" (the display's order) or "time"
   // Which buttons a card shows, in this order, is the console's choice; which moves a question
   // allows is the server's table (cfg.question_transitions: action -> {from: to}).
   var BUTTONS = ["approve", "pin", "unpin", "answer", "restore", "edit", "merge", "reject", "archive"];
@@ -130,6 +133,12 @@
 
   function fillCard(node, q) {
     var head = el("p", "m-card-head small");
+    var box = el("input", "m-pick");
+    box.type = "checkbox";
+    box.checked = picked.has(q.id);
+    box.dataset.pick = q.id;
+    box.setAttribute("aria-label", fmt(S.pick, { id: q.id }));
+    head.append(box);
     head.append(el("span", "m-id", "#" + q.id), el("span", "badge badge-q-" + q.status, S.question_statuses[q.status] || q.status));
     if (q.pinned) head.append(el("span", "badge badge-pinned", S.pinned));
     if (q.queue_position) head.append(el("span", "badge badge-queue", fmt(S.queued, { n: q.queue_position })));
@@ -149,6 +158,12 @@
       b.setAttribute("aria-label", label[1]);
       buttons.append(b);
     });
+    var history = el("button", "btn btn-small btn-link m-history-open");
+    history.type = "button";
+    history.dataset.history = q.id;
+    history.textContent = S.history;
+    history.setAttribute("aria-label", fmt(S.history_for, { id: q.id }));
+    buttons.append(history);
     Live.replaceChildren(node, [head, text, meta, buttons]);
     node.className = "m-card status-" + q.status + (q.pinned ? " is-pinned" : "") + (q.id === selectedId ? " selected" : "");
     node.setAttribute("aria-label", "#" + q.id + ": " + q.text);
@@ -208,6 +223,9 @@
   function order(colId) {
     return function (a, b) {
       if (colId === "col-incoming") return a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id - b.id;
+      if (colId === "col-screen" && screenSort === "time") {
+        return a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : b.id - a.id;
+      }
       if (colId === "col-screen") return LiveStore.publicOrder(a, b);
       var au = a.updated_at || a.created_at;
       var bu = b.updated_at || b.created_at;
@@ -257,6 +275,7 @@
       }
     });
     applySearch();
+    renderPicked();
     $("n-incoming").textContent = byCol["col-incoming"].length;
     $("n-screen").textContent = byCol["col-screen"].length;
     $("n-done").textContent = byCol["col-done"].length;
@@ -412,6 +431,16 @@
       $("help").showModal();
       return;
     }
+    if (key === "x" && selectedId !== null) {
+      event.preventDefault();
+      pick(selectedId, !picked.has(selectedId), event.shiftKey);
+      return;
+    }
+    if (key === "h") {
+      event.preventDefault();
+      showHistory(selectedId);
+      return;
+    }
     if (key === "j" || key === "k") {
       event.preventDefault();
       move(key === "j" ? 1 : -1);
@@ -435,6 +464,140 @@
       return;
     }
     runAction(selectedId, action);
+  }
+
+  /* ---- several at once: tick cards (shift-click for a range, x for the focused card), then
+   * one bulk action for all of them - all or nothing, as the endpoint is (docs/api.md) ------- */
+
+  function renderPicked() {
+    picked.forEach(function (id) {
+      if (!store.questions.has(id)) picked.delete(id);
+    });
+    cards.forEach(function (card, id) {
+      var box = card.node.querySelector("input[data-pick]");
+      if (box) box.checked = picked.has(id);
+      card.node.classList.toggle("picked", picked.has(id));
+    });
+    $("m-bulk").hidden = picked.size === 0;
+    $("m-bulk-count").textContent = fmt(S.picked, { n: picked.size });
+    document.querySelectorAll("input[data-pick-all]").forEach(function (all) {
+      var ids = idsIn(all.dataset.pickAll);
+      all.checked = ids.length > 0 && ids.every(function (id) {
+        return picked.has(id);
+      });
+    });
+  }
+
+  function idsIn(colId) {
+    return Array.prototype.map.call($(colId).querySelectorAll(".m-card:not([hidden])"), function (node) {
+      return Number(node.dataset.id);
+    });
+  }
+
+  function pick(id, on, range) {
+    if (range && lastPicked !== null) {
+      var ids = orderedIds();
+      var from = ids.indexOf(lastPicked);
+      var to = ids.indexOf(id);
+      if (from !== -1 && to !== -1) {
+        ids.slice(Math.min(from, to), Math.max(from, to) + 1).forEach(function (each) {
+          if (on) picked.add(each);
+          else picked.delete(each);
+        });
+      }
+    } else if (on) picked.add(id);
+    else picked.delete(id);
+    lastPicked = id;
+    renderPicked();
+  }
+
+  function runBulk(action) {
+    var ids = Array.from(picked);
+    if (!ids.length) return;
+    $("m-bulk").querySelectorAll("button").forEach(function (b) {
+      b.disabled = true;
+    });
+    api("POST", "sessions/" + cfg.session + "/questions/bulk/", { action: action, ids: ids })
+      .then(function (res) {
+        if (res.ok) {
+          res.body.forEach(upsert);
+          picked.clear();
+          render();
+          flash(fmt(S.bulk_done, { n: ids.length, action: S.actions[action] || action }), "ok");
+        } else if (NOT_ALLOWED.indexOf(errorCode(res)) !== -1) {
+          flash(S.forbidden, "error");
+        } else {
+          flash(fmt(S.bulk_refused, { detail: (res.body && res.body.detail) || res.status }), "error");
+        }
+      })
+      .catch(function () {
+        flash(S.network, "error");
+      })
+      .then(function () {
+        $("m-bulk").querySelectorAll("button").forEach(function (b) {
+          b.disabled = false;
+        });
+      });
+  }
+
+  /* ---- history: the session's moderation log (GET .../audit/), or one question's --------- */
+
+  // Seconds too: several moderators act within the same minute.
+  var historyClock = new Intl.DateTimeFormat(cfg.lang === "en" ? "en-GB" : "vi-VN", {
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hour12: false,
+    timeZone: cfg.timezone,
+  });
+
+  function historyEntry(entry) {
+    var item = el("li", "m-history-item");
+    var head = el("p", "small");
+    head.append(
+      el("time", "muted", historyClock.format(new Date(entry.at))),
+      document.createTextNode(" "),
+      el("strong", "", (S.logged[entry.action] || entry.action) + (entry.question_id ? " #" + entry.question_id : "")),
+      document.createTextNode(" " + fmt(S.history_by, { who: entry.by || S.history_system }))
+    );
+    if (entry.from || entry.to) {
+      var states = [entry.from, entry.to].map(function (state) {
+        return S.question_statuses[state] || S.statuses[state] || state || "–";
+      });
+      head.append(el("span", "muted", " · " + states.join(" → ")));
+    }
+    item.append(head);
+    var detail = entry.detail || {};
+    if (detail.old_text !== undefined) {
+      item.append(el("p", "m-history-old small", S.history_before + " " + detail.old_text));
+      item.append(el("p", "m-history-new small", S.history_after + " " + detail.new_text));
+    }
+    return item;
+  }
+
+  /** Open the drawer with the session's log, or only question `questionId`'s. */
+  function showHistory(questionId) {
+    var title = questionId ? fmt(S.history_of, { id: questionId }) : S.history_title;
+    $("history-title").textContent = title;
+    Live.replaceChildren($("history-list"), [el("li", "muted", "…")]);
+    $("history").showModal();
+    api("GET", "sessions/" + cfg.session + "/audit/")
+      .then(function (res) {
+        if (!res.ok) {
+          Live.replaceChildren($("history-list"), [el("li", "m-flash-error", errorDetail(res))]);
+          return;
+        }
+        var entries = res.body.filter(function (entry) {
+          return !questionId || entry.question_id === questionId;
+        });
+        Live.replaceChildren(
+          $("history-list"),
+          entries.length ? entries.map(historyEntry) : [el("li", "muted", S.history_none)]
+        );
+      })
+      .catch(function () {
+        Live.replaceChildren($("history-list"), [el("li", "m-flash-error", S.network)]);
+      });
   }
 
   /* ---- the message to the stage ------------------------------------------------------- */
@@ -490,12 +653,27 @@
   /* ---- wiring --------------------------------------------------------------------------- */
 
   document.querySelector(".m-columns").addEventListener("click", function (event) {
+    var all = event.target.closest("input[data-pick-all]");
+    if (all) {
+      idsIn(all.dataset.pickAll).forEach(function (each) {
+        if (all.checked) picked.add(each);
+        else picked.delete(each);
+      });
+      renderPicked();
+      return;
+    }
     var card = event.target.closest(".m-card");
     if (!card) return;
     var id = Number(card.dataset.id);
+    var box = event.target.closest("input[data-pick]");
+    if (box) {
+      pick(id, box.checked, event.shiftKey);
+      return;
+    }
     if (selectedId !== id) select(id);
     var button = event.target.closest("button[data-action]");
     if (button) runAction(id, button.dataset.action);
+    if (event.target.closest("button[data-history]")) showHistory(id);
   });
   $("m-status-buttons").addEventListener("click", function (event) {
     var button = event.target.closest("button[data-status]");
@@ -505,6 +683,23 @@
     if (store.session) patchSession({ moderation: store.session.moderation === "post" ? "pre" : "post" });
   });
   $("m-search").addEventListener("input", applySearch);
+  $("m-bulk").addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-bulk]");
+    if (button) runBulk(button.dataset.bulk);
+  });
+  $("m-bulk-clear").addEventListener("click", function () {
+    picked.clear();
+    renderPicked();
+  });
+  function renderSort() {
+    $("screen-sort").textContent = screenSort === "votes" ? S.sort_votes : S.sort_time;
+  }
+  renderSort();
+  $("screen-sort").addEventListener("click", function () {
+    screenSort = screenSort === "votes" ? "time" : "votes";
+    renderSort();
+    render();
+  });
   window.setInterval(refreshAges, 30000);
   $("m-qa-toggle").addEventListener("click", function () {
     if (store.session) patchSession({ qa_open: !store.session.qa_open });
@@ -530,6 +725,9 @@
         });
     });
   }
+  $("history-open").addEventListener("click", function () {
+    showHistory(null);
+  });
   $("help-open").addEventListener("click", function () {
     $("help").showModal();
   });
