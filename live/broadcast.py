@@ -70,12 +70,13 @@ def stage_message_data(hall: Hall) -> dict:
 
 
 def publish_stage_message(hall: Hall) -> None:
-    """After commit: `stage.message` to the hall's stage screen and its event's control room."""
-    publish_on_commit(
-        [streams.stage_stream(hall.pk), streams.control_stream(hall.event_id)],
-        messages.STAGE_MESSAGE,
-        stage_message_data(hall),
-    )
+    """After commit: `stage.message` to the hall's stage screen, its event's control room, and
+    the consoles of the session the hall shows (every moderator there sees what was said)."""
+    targets = [streams.stage_stream(hall.pk), streams.control_stream(hall.event_id)]
+    session_id = selectors.hall_current_session_id(hall_id=hall.pk)
+    if session_id is not None:
+        targets.append(streams.moderation_stream(session_id))
+    publish_on_commit(targets, messages.STAGE_MESSAGE, stage_message_data(hall))
 
 
 def display_streams_showing(session: Session) -> list[str]:

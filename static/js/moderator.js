@@ -751,6 +751,11 @@
   document.addEventListener("keydown", onKey);
 
   function onFrame(type, data) {
+    // Another moderator's word to the stage of this hall: not part of the questions' store.
+    if (type === "stage.message") {
+      if (String(data.hall_id) === stageForm.dataset.hall) renderStage(data);
+      return;
+    }
     if (!store.apply(type, data)) return;
     if (type === "presence.updated") return renderCounters();
     if (type === "snapshot" || type === "session.updated") renderSession();

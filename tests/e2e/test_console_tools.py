@@ -211,3 +211,20 @@ def test_bulk_is_all_or_nothing_and_says_why(screens_server, page_for, summit):
     assert Question.objects.get(pk=waiting.pk).status == "pending"
     assert Question.objects.get(pk=answered.pk).status == "answered"
     expect(console.locator("#m-bulk-count")).to_have_text("2 selected")  # kept, to try again
+
+
+def test_a_stage_message_shows_in_every_console_of_the_session(screens_server, page_for, summit):
+    event, hall, session, moderator = summit
+    other = factories.moderator(event)
+    server = screens_server()
+    sender = page_for(1440, 900, base_url=server.url, user=moderator, language="en")
+    watcher = page_for(1440, 900, base_url=server.url, user=other, language="en")
+    for page in (sender, watcher):
+        page.goto(f"/moderate/sessions/{session.pk}/")
+        expect(page.locator("#m-conn")).to_have_class("conn conn-connected small")
+
+    sender.locator("#stage-text").fill("Còn hai câu hỏi nữa")
+    sender.locator("#stage-send").click()
+
+    expect(watcher.locator("#stage-current")).to_contain_text("Còn hai câu hỏi nữa")
+    assert [p.errors for p in (sender, watcher)] == [[], []]

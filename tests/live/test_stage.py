@@ -64,6 +64,20 @@ def test_stage_message_is_stored_audited_and_published(
 
 
 @db
+def test_stage_message_reaches_the_consoles_of_the_session_the_hall_shows(
+    published, django_capture_on_commit_callbacks
+):
+    hall = factories.hall()
+    shown = factories.session(hall, status="live")
+    moderator = factories.moderator(hall.event)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        body = as_user(moderator).post(message_url(hall), {"text": "Xin tóm tắt"}, format="json")
+
+    assert published(streams.moderation_stream(shown.pk)) == [("stage.message", body.json())]
+
+
+@db
 def test_stage_message_keeps_vietnamese_and_counts_composed_letters():
     hall = factories.hall()
     decomposed = "Tóm tắt nhé".replace("ó", "o\u0301").replace("ắ", "a\u0306\u0301")
