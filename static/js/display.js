@@ -159,15 +159,6 @@
   }
 
   function onFrame(type, data) {
-    if (type === "hall.updated") {
-      // The hall's settings: replace the hall held, unless this one is older.
-      var hall = data.hall;
-      if (!hall || (store.hall && (hall.version || 0) < (store.hall.version || 0))) return;
-      store.hall = hall;
-      renderSession();
-      renderQuestions();
-      return;
-    }
     if (!store.apply(type, data)) return;
     if (type !== "votes.updated" && type.indexOf("question.") !== 0) renderSession();
     renderQuestions();

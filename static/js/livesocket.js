@@ -313,6 +313,12 @@
       case "presence.updated":
         this.presence = data.presence || null;
         return true;
+      case "hall.updated": {
+        // The hall's settings (display mode...): an older version arriving late is ignored.
+        var hall = data.hall;
+        if (hall && !(this.hall && (hall.version || 0) < (this.hall.version || 0))) this.hall = hall;
+        return true;
+      }
       default:
         return false;
     }

@@ -178,10 +178,6 @@
       message = data;
       renderMessage();
       return;
-    } else if (type === "hall.updated") {
-      store.hall = data.hall || store.hall;
-      renderHead();
-      return;
     }
     if (!store.apply(type, data)) return;
     if (type !== "votes.updated" && type.indexOf("question.") !== 0) renderHead();

@@ -113,16 +113,22 @@ def test_unknown_hall_is_404_and_get_is_public():
     assert "stage_key" not in body
 
 
-def test_service_refuses_bad_values_and_stale_versions(published):
+def test_service_refuses_bad_values_and_stale_versions(
+    published, django_capture_on_commit_callbacks
+):
     hall = factories.hall()
-    with pytest.raises(DomainError) as bad:
-        services.hall_display_update(hall_id=hall.pk, actor=None, display_mode="x")
-    assert bad.value.code == "hall.invalid_display_mode"
-    with pytest.raises(DomainError):
-        services.hall_display_update(hall_id=hall.pk, actor=None, top_questions=99)
-    with pytest.raises(Conflict):
-        services.hall_display_update(hall_id=hall.pk, actor=None, version=7, top_questions=2)
-    unchanged = services.hall_display_update(hall_id=hall.pk, actor=None, display_mode="questions")
+    # Callbacks run: a refused or empty change must publish nothing, not merely wait for commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(DomainError) as bad:
+            services.hall_display_update(hall_id=hall.pk, actor=None, display_mode="x")
+        assert bad.value.code == "hall.invalid_display_mode"
+        with pytest.raises(DomainError):
+            services.hall_display_update(hall_id=hall.pk, actor=None, top_questions=99)
+        with pytest.raises(Conflict):
+            services.hall_display_update(hall_id=hall.pk, actor=None, version=7, top_questions=2)
+        unchanged = services.hall_display_update(
+            hall_id=hall.pk, actor=None, display_mode="questions"
+        )
     assert unchanged.version == 1
     assert not HallAction.objects.exists()
     assert published(streams.display_stream(hall.pk)) == []
