@@ -15,6 +15,7 @@ import binascii
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpResponse
@@ -23,7 +24,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
-from live import programme, services
+from live import programme, selectors, services
+from live.enums import Capability
 from live.errors import DomainError
 from live.models import Event, EventMembership, Hall, Session, Speaker
 
@@ -369,7 +371,67 @@ class SessionAdmin(EventReadOnlyOnChange, admin.ModelAdmin):
 
 @admin.register(EventMembership)
 class EventMembershipAdmin(admin.ModelAdmin):
+    """The event's people. Beyond Django's model permissions, an organiser of an event
+    (Capability.MANAGE_PEOPLE) gives and takes roles at that event, and sees no other event's
+    people; they name a user by username, as a user list would show every account."""
+
     list_display = ("user", "event", "role")
     list_filter = ("event", "role")
     search_fields = ("user__username", "user__email", "event__slug")
     autocomplete_fields = ("user",)
+
+    def _by_model_permission(self, request, action: str) -> bool:
+        return request.user.has_perm(f"live.{action}_eventmembership")
+
+    def _managed_event_ids(self, request) -> list[int]:
+        events = selectors.events_with_capability(request.user, Capability.MANAGE_PEOPLE)
+        return [event.pk for event in events]
+
+    def _may_manage(self, request, obj) -> bool:
+        if obj is None:
+            return bool(self._managed_event_ids(request))
+        return selectors.user_may(request.user, Capability.MANAGE_PEOPLE, event_id=obj.event_id)
+
+    def has_module_permission(self, request) -> bool:
+        return super().has_module_permission(request) or self._may_manage(request, None)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._by_model_permission(request, "view") or self._may_manage(request, obj)
+
+    def has_add_permission(self, request) -> bool:
+        return self._by_model_permission(request, "add") or self._may_manage(request, None)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._by_model_permission(request, "change") or self._may_manage(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._by_model_permission(request, "delete") or self._may_manage(request, obj)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("user", "event")
+        if self._by_model_permission(request, "view"):
+            return queryset
+        return queryset.filter(event_id__in=self._managed_event_ids(request))
+
+    def get_autocomplete_fields(self, request):
+        return self.autocomplete_fields if self._by_model_permission(request, "view") else ()
+
+    def get_readonly_fields(self, request, obj=None):
+        # An organiser changes an existing role's kind; another person or event is a new row.
+        if obj is not None and not self._by_model_permission(request, "change"):
+            return ("user", "event")
+        return super().get_readonly_fields(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not self._by_model_permission(request, "view"):
+            if db_field.name == "event":
+                kwargs["queryset"] = Event.objects.filter(pk__in=self._managed_event_ids(request))
+            elif db_field.name == "user":
+                return forms.ModelChoiceField(
+                    queryset=get_user_model().objects.filter(is_active=True),
+                    to_field_name="username",
+                    widget=forms.TextInput,
+                    label=_("Username"),
+                    error_messages={"invalid_choice": _("No active user has this username.")},
+                )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -16,9 +16,10 @@ from rest_framework.views import APIView
 from live import selectors, services
 from live.api_errors import error_responses
 from live.broadcast import stage_message_data
+from live.enums import Capability
 from live.errors import DomainError
 from live.models import Event, Hall
-from live.permissions import ModeratorCandidate, ensure_moderator, ensure_organiser
+from live.permissions import ModeratorCandidate, ensure_may, ensure_moderator
 from live.representations import event_data, hall_data, session_data
 from live.serializers import (
     EventDetailSerializer,
@@ -108,6 +109,15 @@ def version_conflict(exc: DomainError, **current: dict) -> Response:
     )
 
 
+# Which capability each field of a session PATCH needs, beyond moderating the event (the
+# role table: a moderator may open and close Q&A, only an organiser runs the session).
+SESSION_FIELD_CAPABILITY = {
+    "qa_open": Capability.OPEN_CLOSE_QA,
+    "status": Capability.RUN_SESSIONS,
+    "moderation": Capability.RUN_SESSIONS,
+}
+
+
 class SessionView(ReadForAllWriteForModerators):
     @extend_schema(
         operation_id="session_detail",
@@ -134,6 +144,9 @@ class SessionView(ReadForAllWriteForModerators):
         ensure_moderator(request, event_id=session.event_id)
         form = SessionPatchSerializer(data=request.data)
         form.is_valid(raise_exception=True)
+        for field in form.validated_data:
+            if field in SESSION_FIELD_CAPABILITY:
+                ensure_may(request, SESSION_FIELD_CAPABILITY[field], event_id=session.event_id)
         try:
             session = services.session_update(
                 session_id=session.pk, actor=request.user, **form.validated_data
@@ -176,7 +189,7 @@ class HallView(ReadForAllWriteForModerators):
     )
     def patch(self, request, hall_id: int):
         hall = get_hall(hall_id)
-        ensure_moderator(request, event_id=hall.event_id)
+        ensure_may(request, Capability.RUN_DISPLAYS, event_id=hall.event_id)
         form = HallPatchSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
@@ -223,7 +236,7 @@ class StageKeyView(APIView):
     )
     def post(self, request, hall_id: int):
         hall = get_hall(hall_id)
-        ensure_organiser(request, event_id=hall.event_id)
+        ensure_may(request, Capability.RUN_DISPLAYS, event_id=hall.event_id)
         hall = services.hall_stage_key_renew(hall_id=hall.pk, actor=request.user)
         path = reverse("pages:stage", kwargs={"hall_id": hall.pk})
         return Response(

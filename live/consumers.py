@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from live import selectors
+from live.enums import Capability
 from live.models import Event, Hall, Session
 from live.realtime import envelope, streams
 from live.realtime.consumer import Denied, SocketWithoutChannelLayer, StreamConsumer
@@ -53,8 +54,8 @@ async def _hall_exists(hall_id: int) -> bool:
 
 
 @database_sync_to_async
-def _can_moderate(user, event_id: int) -> bool:
-    return selectors.user_can_moderate(user, event_id=event_id)
+def _user_may(user, capability: str, event_id: int) -> bool:
+    return selectors.user_may(user, capability, event_id=event_id)
 
 
 class SessionStreamConsumer(StreamConsumer):
@@ -79,7 +80,7 @@ class ModerationStreamConsumer(StreamConsumer):
         event_id = await _session_event_id(session_id)
         if event_id is None:
             raise Denied(envelope.CLOSE_NOT_FOUND)
-        if not await _can_moderate(user, event_id):
+        if not await _user_may(user, Capability.MODERATE, event_id):
             raise Denied(envelope.CLOSE_FORBIDDEN)
         return streams.moderation_stream(session_id)
 
@@ -98,11 +99,6 @@ def _event_exists(event_id: int) -> int | None:
     return Event.objects.filter(pk=event_id).values_list("pk", flat=True).first()
 
 
-@database_sync_to_async
-def _can_organise(user, event_id: int) -> bool:
-    return selectors.user_can_organise(user, event_id=event_id)
-
-
 class ControlStreamConsumer(StreamConsumer):
     """ws/events/<id>/control/ - the organisers' control room: every hall of the event."""
 
@@ -113,7 +109,7 @@ class ControlStreamConsumer(StreamConsumer):
             raise Denied(envelope.CLOSE_UNAUTHENTICATED)
         if await _cached("event", event_id, _event_exists) is None:
             raise Denied(envelope.CLOSE_NOT_FOUND)
-        if not await _can_organise(user, event_id):
+        if not await _user_may(user, Capability.CONTROL_ROOM, event_id):
             raise Denied(envelope.CLOSE_FORBIDDEN)
         return streams.control_stream(event_id)
 

@@ -34,8 +34,38 @@ class EventRole(models.TextChoices):
     MODERATOR = "moderator", _("Moderator")
 
 
+class Capability(models.TextChoices):
+    """What an event role lets a user do at that event. ROLE_CAPABILITIES is the one table the
+    API, the sockets, the pages and the admin ask (live.selectors.user_may); docs/api.md lists
+    it endpoint by endpoint."""
+
+    MODERATE = (
+        "moderate",
+        _(
+            "Moderate questions: the console and its stream, approve, reject, edit, pin, answer, "
+            "archive, merge, queue for the speaker, the history, a message to the stage"
+        ),
+    )
+    OPEN_CLOSE_QA = "open_close_qa", _("Open or close the session's Q&A")
+    RUN_SESSIONS = (
+        "run_sessions",
+        _("Run sessions: their status, pre- or post-moderation, the rehearsal reset"),
+    )
+    RUN_DISPLAYS = "run_displays", _("Run the hall displays: what they show, stage keys")
+    EXPORT = "export", _("Export any session or the whole event, and read the event report")
+    CONTROL_ROOM = "control_room", _("Watch every hall at once in the control room")
+    MANAGE_PEOPLE = "manage_people", _("Give and take the event's roles in the admin")
+
+
+# Superusers may do everything at every event, without a role.
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    EventRole.ORGANISER: frozenset(Capability.values),
+    EventRole.MODERATOR: frozenset({Capability.MODERATE, Capability.OPEN_CLOSE_QA}),
+}
+
+
 class DisplayMode(models.TextChoices):
-    """What a hall display shows (the organiser or moderator sets it per hall)."""
+    """What a hall display shows (an organiser sets it per hall)."""
 
     QUESTIONS = "questions", _("Questions: the pinned one large, then the top questions")
     PINNED = "pinned", _("Pinned question only")

@@ -1,5 +1,6 @@
-"""Who may moderate, on the API: the permission of the moderation endpoints and the check
-once the view knows the event (live.selectors.user_can_moderate decides)."""
+"""Who may do what on the API: the permission of the endpoints for signed-in users, and the
+check once the view knows the event. The decision is the one role table
+(live.enums.ROLE_CAPABILITIES, asked through live.selectors.user_may)."""
 
 from __future__ import annotations
 
@@ -8,39 +9,38 @@ from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from live.selectors import user_can_moderate, user_can_organise
+from live.enums import ROLE_CAPABILITIES, Capability, EventRole
+from live.selectors import user_may
+
+MODERATORS_ONLY = _("Only moderators of this event can do this.")
+ORGANISER_ONLY = _("Only organisers of this event can do this.")
 
 
 class ModeratorCandidate(BasePermission):
-    """Permission for the moderation endpoints, before the object is known: a signed-in user.
-    Anonymous callers get 401, participants 403. Which event the user may moderate is
-    checked by `ensure_moderator` once the view knows the event."""
+    """Permission for the endpoints of an event's staff, before the object is known: a
+    signed-in user. Anonymous callers get 401, participants 403. What the user may do at the
+    object's event is checked by `ensure_may` once the view knows the event."""
 
-    message = _("Only moderators of this event can do this.")
+    message = MODERATORS_ONLY
     code = "moderation.forbidden"
 
     def has_permission(self, request: Request, view) -> bool:
         return bool(request.user and request.user.is_authenticated)
 
 
-def ensure_moderator(request: Request, *, event_id: int) -> None:
-    """401 for anonymous callers, 403 for everybody who may not moderate this event
-    (participants, moderators of another event)."""
-    if user_can_moderate(request.user, event_id=event_id):
+def ensure_may(request: Request, capability: str, *, event_id: int) -> None:
+    """401 for anonymous callers, 403 for everybody the role table does not let do that at
+    this event. What a moderator may do is refused as `moderation.forbidden`, what only an
+    organiser may do as `organiser.forbidden`, so a client can tell which role to ask for."""
+    if user_may(request.user, capability, event_id=event_id):
         return
     if not request.user.is_authenticated and request.successful_authenticator is None:
         raise exceptions.NotAuthenticated()
-    raise exceptions.PermissionDenied(ModeratorCandidate.message, code=ModeratorCandidate.code)
-
-
-ORGANISER_ONLY = _("Only organisers of this event can do this.")
-
-
-def ensure_organiser(request: Request, *, event_id: int) -> None:
-    """As ensure_moderator, for what only the event's organisers (and superusers) may do:
-    401 for anonymous callers, 403 for everybody else, moderators of the event included."""
-    if user_can_organise(request.user, event_id=event_id):
-        return
-    if not request.user.is_authenticated and request.successful_authenticator is None:
-        raise exceptions.NotAuthenticated()
+    if capability in ROLE_CAPABILITIES[EventRole.MODERATOR]:
+        raise exceptions.PermissionDenied(MODERATORS_ONLY, code=ModeratorCandidate.code)
     raise exceptions.PermissionDenied(ORGANISER_ONLY, code="organiser.forbidden")
+
+
+def ensure_moderator(request: Request, *, event_id: int) -> None:
+    """The moderation of questions (Capability.MODERATE)."""
+    ensure_may(request, Capability.MODERATE, event_id=event_id)

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.utils import timezone
 
-from live.enums import ACTIVE_SESSION_STATUSES, EventRole, SessionStatus
+from live.enums import ACTIVE_SESSION_STATUSES, ROLE_CAPABILITIES, Capability, SessionStatus
 from live.models import Event, EventMembership, Hall, Session, Speaker
 
 SESSION_RELATED = ("event", "hall")
@@ -57,34 +57,37 @@ def event_sessions_live_first(*, event: Event):
     )
 
 
-def user_can_moderate(user: AbstractBaseUser | AnonymousUser | None, *, event_id: int) -> bool:
-    """The one rule: a superuser, or an organiser or moderator of that event."""
+def user_capabilities(
+    user: AbstractBaseUser | AnonymousUser | None, *, event_id: int
+) -> frozenset[str]:
+    """What the user may do at that event, from the one role table (ROLE_CAPABILITIES):
+    everything for a superuser, nothing without a role or a sign-in."""
     if user is None or not user.is_authenticated or not user.is_active:
-        return False
+        return frozenset()
     if user.is_superuser:
-        return True
-    return EventMembership.objects.filter(
-        user=user, event_id=event_id, role__in=[EventRole.ORGANISER, EventRole.MODERATOR]
-    ).exists()
+        return frozenset(Capability.values)
+    role = (
+        EventMembership.objects.filter(user=user, event_id=event_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+    return ROLE_CAPABILITIES.get(role, frozenset())
 
 
-def user_can_organise(user: AbstractBaseUser | AnonymousUser | None, *, event_id: int) -> bool:
-    """A superuser, or an organiser of that event: the control room, stage keys."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return EventMembership.objects.filter(
-        user=user, event_id=event_id, role=EventRole.ORGANISER
-    ).exists()
+def user_may(
+    user: AbstractBaseUser | AnonymousUser | None, capability: str, *, event_id: int
+) -> bool:
+    return capability in user_capabilities(user, event_id=event_id)
 
 
-def events_moderated_by(user) -> list[Event]:
-    if not user.is_authenticated:
+def events_with_capability(user, capability: str) -> list[Event]:
+    """The events where the user may do that, newest first."""
+    if not user.is_authenticated or not user.is_active:
         return []
     qs = Event.objects.all()
     if not user.is_superuser:
-        qs = qs.filter(memberships__user=user, memberships__role__in=list(EventRole.values))
+        roles = [role for role, granted in ROLE_CAPABILITIES.items() if capability in granted]
+        qs = qs.filter(memberships__user=user, memberships__role__in=roles)
     return list(qs.distinct().order_by("-starts_on"))
 
 

@@ -28,10 +28,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from redis.exceptions import RedisError
 
-from live.enums import SESSION_TRANSITIONS, DisplayMode, SessionStatus
+from live.enums import SESSION_TRANSITIONS, Capability, DisplayMode, SessionStatus
 from live.models import Event, Hall
 from live.representations import event_data, hall_data
-from live.selectors import hall_current_session_id, user_can_organise
+from live.selectors import hall_current_session_id, user_may
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +277,7 @@ def control_room(request: HttpRequest, slug: str) -> HttpResponse:
     """/moderate/events/<slug>/control/: every hall of the event at a glance, for its
     organisers. The rows come over the control stream; the actions are the API's."""
     event = get_object_or_404(Event, slug=slug)
-    if not user_can_organise(request.user, event_id=event.pk):
+    if not user_may(request.user, Capability.CONTROL_ROOM, event_id=event.pk):
         raise PermissionDenied
     config = {
         "event": event.pk,

@@ -22,10 +22,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from live.api_errors import error_responses
+from live.enums import Capability
 from live.errors import DomainError
 from live.models import Event, Session
-from live.permissions import ModeratorCandidate, ensure_moderator, ensure_organiser
-from live.selectors import user_can_moderate
+from live.permissions import ModeratorCandidate, ensure_may
+from live.selectors import user_may
 from live.serializers import ErrorSerializer
 from qa import selectors, services
 from qa.authentication import ParticipantAuthentication
@@ -99,19 +100,20 @@ def get_question(question_id: int) -> Question:
 
 
 class ModerationView(APIView):
-    """Base of the moderator-only endpoints: 401 anonymous, 403 everyone else who is not a
-    moderator of the event (checked once the event is known)."""
+    """Base of the endpoints of an event's staff: 401 anonymous, 403 everyone else whom the
+    role table does not give `capability` at the event (checked once the event is known)."""
 
     permission_classes = [ModeratorCandidate]
+    capability = Capability.MODERATE
 
     def moderated_question(self, question_id: int) -> Question:
         question = get_question(question_id)
-        ensure_moderator(self.request, event_id=question.session.event_id)
+        ensure_may(self.request, self.capability, event_id=question.session.event_id)
         return question
 
     def moderated_session(self, session_id: int) -> Session:
         session = get_session(session_id)
-        ensure_moderator(self.request, event_id=session.event_id)
+        ensure_may(self.request, self.capability, event_id=session.event_id)
         return session
 
 
@@ -203,7 +205,7 @@ class SessionQuestionsView(APIView):
             if status:
                 questions = questions.filter(status=status)
             return Response([question_own(q) for q in questions])
-        if user_can_moderate(request.user, event_id=session.event_id):
+        if user_may(request.user, Capability.MODERATE, event_id=session.event_id):
             questions = list(selectors.moderation_questions(session_id=session.pk, status=status))
             actions = selectors.last_actions(session_id=session.pk) if questions else {}
             return Response([question_moderation(q, actions.get(q.pk)) for q in questions])
@@ -442,6 +444,7 @@ class BulkView(ModerationView):
 
 
 class ExportView(ModerationView):
+    capability = Capability.EXPORT
     renderer_classes = [JSONExportRenderer, CSVExportRenderer]
 
     @extend_schema(
@@ -509,7 +512,7 @@ class SessionResetView(APIView):
     )
     def post(self, request, session_id: int):
         session = get_session(session_id)
-        ensure_organiser(request, event_id=session.event_id)
+        ensure_may(request, Capability.RUN_SESSIONS, event_id=session.event_id)
         done = services.session_reset(session_id=session.pk, actor=request.user)
         return Response({"questions": done.questions, "votes": done.votes})
 
@@ -546,7 +549,7 @@ class EventExportView(APIView):
         event = Event.objects.filter(slug=slug).first()
         if event is None:
             raise DomainError(_("No such event."), code="event.not_found", status=404)
-        ensure_organiser(request, event_id=event.pk)
+        ensure_may(request, Capability.EXPORT, event_id=event.pk)
         data = event_export_data(event, selectors.event_export_sessions(event_id=event.pk))
         response = Response(data)
         extension = request.accepted_renderer.format

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from live import selectors
-from live.enums import ACTIVE_SESSION_STATUSES, SESSION_TRANSITIONS
+from live.enums import ACTIVE_SESSION_STATUSES, SESSION_TRANSITIONS, Capability
 from live.models import Event
 from live.views import (
     served_from_cache,
@@ -196,6 +196,11 @@ def _console_strings() -> dict:
     }
 
 
+def may_map(capabilities: frozenset[str]) -> dict[str, bool]:
+    """{capability: bool} for the templates: `{% if may.run_sessions %}`."""
+    return {capability: capability in capabilities for capability in Capability.values}
+
+
 @login_required
 @vietnamese_unless_chosen
 def moderator_sessions(request: HttpRequest) -> HttpResponse:
@@ -204,12 +209,12 @@ def moderator_sessions(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("session", "")
     if raw.isdigit():
         return redirect("pages:moderate_session", session_id=int(raw))
-    events = selectors.events_moderated_by(request.user)
+    events = selectors.events_with_capability(request.user, Capability.MODERATE)
     groups = [
         {
             "event": event,
             "sessions": list(selectors.event_sessions_live_first(event=event)),
-            "organiser": selectors.user_can_organise(request.user, event_id=event.pk),
+            "may": may_map(selectors.user_capabilities(request.user, event_id=event.pk)),
         }
         for event in events
     ]
@@ -227,7 +232,8 @@ def moderator_console(request: HttpRequest, session_id: int) -> HttpResponse:
     """/moderate/sessions/<id>/: one session's console. Its script gets the session and the
     question transition tables with the labels, and asks the server for every move anyway."""
     session = get_object_or_404(selectors.sessions_with_people(), pk=session_id)
-    if not selectors.user_can_moderate(request.user, event_id=session.event_id):
+    capabilities = selectors.user_capabilities(request.user, event_id=session.event_id)
+    if Capability.MODERATE not in capabilities:
         raise PermissionDenied
     event = session.event
     others = list(selectors.event_sessions_live_first(event=event))
@@ -243,6 +249,7 @@ def moderator_console(request: HttpRequest, session_id: int) -> HttpResponse:
         "transitions": {str(k): sorted(str(s) for s in v) for k, v in SESSION_TRANSITIONS.items()},
         "question_transitions": question_transitions(),
         "strings": strings,
+        "capabilities": sorted(capabilities),
     }
     return render(
         request,
@@ -255,7 +262,7 @@ def moderator_console(request: HttpRequest, session_id: int) -> HttpResponse:
             "max_length": QUESTION_MAX_LENGTH,
             "config": config,
             "now": timezone.now(),
-            "organiser": selectors.user_can_organise(request.user, event_id=event.pk),
+            "may": may_map(capabilities),
         },
     )
 
@@ -265,7 +272,7 @@ def moderator_console(request: HttpRequest, session_id: int) -> HttpResponse:
 def event_report_page(request: HttpRequest, slug: str) -> HttpResponse:
     """/moderate/events/<slug>/report/: what happened in every hall, for the organisers."""
     event = get_object_or_404(Event, slug=slug)
-    if not selectors.user_can_organise(request.user, event_id=event.pk):
+    if not selectors.user_may(request.user, Capability.EXPORT, event_id=event.pk):
         raise PermissionDenied
     context = {"event": event, **event_report(event)}
     return render(request, "moderator/report.html", context)

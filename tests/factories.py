@@ -95,6 +95,10 @@ def moderator(event_obj: Event, username: str | None = None, role: str = EventRo
     return u
 
 
+def organiser(event_obj: Event, username: str | None = None):
+    return moderator(event_obj, username, role=EventRole.ORGANISER)
+
+
 def superuser(username: str | None = None):
     return get_user_model().objects.create_superuser(
         username=username or f"admin{next(_n)}", password="pw-Secret-123", email="a@example.com"

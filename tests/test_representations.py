@@ -170,7 +170,7 @@ def test_shape_check_refuses_an_undocumented_key(openapi, db):
 @pytest.mark.django_db
 def test_rest_representations_match_openapi(openapi):
     session = factories.session(factories.hall(factories.event(slug="summit")))
-    moderator = factories.moderator(session.event, username="lan")
+    moderator = factories.organiser(session.event, username="lan")
     console = as_user(moderator)
     approved = factories.question(session, status="approved")
     pending, duplicate = factories.question(session), factories.question(session, status="approved")

@@ -25,7 +25,12 @@
   // allows is the server's table (cfg.question_transitions: action -> {from: to}).
   var BUTTONS = ["approve", "pin", "unpin", "answer", "restore", "edit", "merge", "reject", "archive"];
   // docs/api.md: nobody signed in, a bad token, a refused CSRF check, not a moderator here.
-  var NOT_ALLOWED = ["auth.required", "auth.failed", "auth.forbidden", "moderation.forbidden"];
+  // ... or (organiser.forbidden) a moderator asking for what only an organiser may do.
+  var NOT_ALLOWED = ["auth.required", "auth.failed", "auth.forbidden", "moderation.forbidden", "organiser.forbidden"];
+  // What the role table lets this user do at this event (live.enums.ROLE_CAPABILITIES).
+  function may(capability) {
+    return (cfg.capabilities || []).indexOf(capability) !== -1;
+  }
 
   /* ---- the API ------------------------------------------------------------------------ */
 
@@ -315,9 +320,11 @@
     badge.className = "badge badge-" + s.status;
     $("m-title").textContent = Live.pick(s.title, cfg.lang);
     var box = $("m-status-buttons");
+    // Only an organiser runs the session (the role table); a moderator sees the status.
+    var moves = may("run_sessions") ? cfg.transitions[s.status] || [] : [];
     Live.replaceChildren(
       box,
-      (cfg.transitions[s.status] || []).map(function (status) {
+      moves.map(function (status) {
         var b = el("button", "btn btn-small", S.statuses[status] || status);
         b.type = "button";
         b.dataset.status = status;
@@ -329,7 +336,7 @@
     $("m-qa-toggle").textContent = s.qa_open ? S.close_qa : S.open_qa;
     var post = s.moderation === "post";
     $("m-mod-state").textContent = post ? S.moderation_post : S.moderation_pre;
-    $("m-mod-toggle").textContent = post ? S.to_pre : S.to_post;
+    if ($("m-mod-toggle")) $("m-mod-toggle").textContent = post ? S.to_pre : S.to_post;
   }
 
   function patchSession(changes) {
@@ -679,9 +686,11 @@
     var button = event.target.closest("button[data-status]");
     if (button) patchSession({ status: button.dataset.status });
   });
-  $("m-mod-toggle").addEventListener("click", function () {
-    if (store.session) patchSession({ moderation: store.session.moderation === "post" ? "pre" : "post" });
-  });
+  if ($("m-mod-toggle")) {
+    $("m-mod-toggle").addEventListener("click", function () {
+      if (store.session) patchSession({ moderation: store.session.moderation === "post" ? "pre" : "post" });
+    });
+  }
   $("m-search").addEventListener("input", applySearch);
   $("m-bulk").addEventListener("click", function (event) {
     var button = event.target.closest("button[data-bulk]");

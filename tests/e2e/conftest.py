@@ -147,7 +147,9 @@ def summit():
     session.speakers.add(
         factories.speaker(event, name="TS. Nguyễn Thị Lan", organisation="Sở GTVT Hà Nội")
     )
-    moderator = factories.moderator(event)
+    # The person at the console runs the session (status, moderation mode, displays,
+    # exports): an organiser. test_console_tools.py opens the console as a plain moderator.
+    moderator = factories.organiser(event)
     return event, hall, session, moderator
 
 

@@ -228,3 +228,44 @@ def test_a_stage_message_shows_in_every_console_of_the_session(screens_server, p
 
     expect(watcher.locator("#stage-current")).to_contain_text("Còn hai câu hỏi nữa")
     assert [p.errors for p in (sender, watcher)] == [[], []]
+
+
+def test_a_moderator_moderates_and_opens_qa_but_does_not_run_the_session(
+    screens_server, page_for, summit, screenshots_dir
+):
+    """The role table in the console: a moderator (not an organiser) approves questions and
+    opens or closes Q&A, sees the status and moderation mode, and gets no buttons to change
+    them, no export links and no reset."""
+    event, hall, session, _organiser = summit
+    Session.objects.filter(pk=session.pk).update(moderation="pre", qa_open=True)
+    asked = factories.question(session, text="Làn xe buýt nhanh có mở rộng không?")
+    moderator = factories.moderator(event, username="dieu-phoi")
+    server = screens_server()
+    console = page_for(1440, 900, base_url=server.url, user=moderator, language="en")
+    console.goto(f"/moderate/sessions/{session.pk}/")
+    expect(console.locator("#m-conn")).to_have_class("conn conn-connected small")
+
+    expect(console.locator("#m-status")).to_have_text("Live")
+    expect(console.locator("#m-status-buttons button")).to_have_count(0)
+    expect(console.locator("#m-mod-state")).to_have_text(
+        "Pre-moderation: questions wait for approval"
+    )
+    for organisers_only in ("#m-mod-toggle", "#m-export-csv", "#m-export-json", "#m-reset"):
+        expect(console.locator(organisers_only)).to_have_count(0)
+    expect(console.locator("#m-role-note")).to_be_visible()
+
+    # Q&A: the moderator closes and reopens it.
+    console.locator("#m-qa-toggle").click()
+    expect(console.locator("#m-qa-toggle")).to_have_text("Open Q&A")
+    assert Session.objects.get(pk=session.pk).qa_open is False
+    console.locator("#m-qa-toggle").click()
+    expect(console.locator("#m-qa-toggle")).to_have_text("Close Q&A")
+    assert Session.objects.get(pk=session.pk).qa_open is True
+
+    # Moderating questions: the approve button works.
+    card = console.locator(f'.m-card[data-id="{asked.pk}"]')
+    card.locator('button[data-action="approve"]').click()
+    expect(console.locator(f'#col-screen .m-card[data-id="{asked.pk}"]')).to_have_count(1)
+    assert Question.objects.get(pk=asked.pk).status == "approved"
+    console.screenshot(path=str(screenshots_dir / "moderator-role.png"))
+    assert console.errors == []

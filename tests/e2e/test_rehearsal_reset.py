@@ -15,7 +15,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 def test_organiser_resets_the_rehearsed_session_and_the_display_follows(
     screens_server, page_for, summit, screenshots_dir
 ):
-    event, hall, session, moderator = summit
+    event, hall, session, _organiser = summit
+    moderator = factories.moderator(event)
     session.status = "scheduled"
     session.save(update_fields=["status"])
     for text in ("Câu hỏi thử số 1?", "Câu hỏi thử số 2?"):

@@ -173,8 +173,8 @@ def test_session_detail_unknown_is_404():
 
 def test_session_update_changes_and_audits():
     session = factories.session(status="live", qa_open=True, moderation="pre")
-    moderator = factories.moderator(session.event)
-    response = as_user(moderator).patch(
+    organiser = factories.organiser(session.event)
+    response = as_user(organiser).patch(
         f"/api/v1/sessions/{session.pk}/",
         {"status": "qa", "qa_open": False, "moderation": "post", "version": 1},
         format="json",
@@ -189,7 +189,7 @@ def test_session_update_changes_and_audits():
     )
     row = ModerationAction.objects.get(session=session)
     assert (row.actor, row.action, row.from_state, row.to_state) == (
-        moderator,
+        organiser,
         "session",
         "live",
         "qa",
@@ -216,8 +216,8 @@ def test_session_update_stale_version_is_409_with_current_session():
 
 def test_session_update_illegal_status_is_409():
     session = factories.session(status="ended")
-    moderator = factories.moderator(session.event)
-    response = as_user(moderator).patch(
+    organiser = factories.organiser(session.event)
+    response = as_user(organiser).patch(
         f"/api/v1/sessions/{session.pk}/", {"status": "break"}, format="json"
     )
     assert response.status_code == 409

@@ -18,9 +18,9 @@ def test_patch_sets_mode_and_top_questions_audits_and_publishes(
     published, django_capture_on_commit_callbacks
 ):
     hall = factories.hall()
-    moderator = factories.moderator(hall.event)
+    organiser = factories.organiser(hall.event)
     with django_capture_on_commit_callbacks(execute=True):
-        response = as_user(moderator).patch(
+        response = as_user(organiser).patch(
             f"/api/v1/halls/{hall.pk}/",
             {"display_mode": "pinned", "top_questions": 3, "version": 1},
             format="json",
@@ -29,7 +29,7 @@ def test_patch_sets_mode_and_top_questions_audits_and_publishes(
     body = response.json()
     assert (body["display_mode"], body["top_questions"], body["version"]) == ("pinned", 3, 2)
     action = HallAction.objects.get(hall=hall)
-    assert (action.actor, action.action) == (moderator, "display")
+    assert (action.actor, action.action) == (organiser, "display")
     assert action.detail == {"display_mode": ["questions", "pinned"], "top_questions": [5, 3]}
     for stream in (
         streams.display_stream(hall.pk),
@@ -51,9 +51,9 @@ def test_organiser_may_patch_too():
 
 def test_stale_version_is_409_with_the_hall_and_changes_nothing():
     hall = factories.hall()
-    moderator = factories.moderator(hall.event)
-    services.hall_display_update(hall_id=hall.pk, actor=moderator, display_mode="blank")
-    response = as_user(moderator).patch(
+    organiser = factories.organiser(hall.event)
+    services.hall_display_update(hall_id=hall.pk, actor=organiser, display_mode="blank")
+    response = as_user(organiser).patch(
         f"/api/v1/halls/{hall.pk}/", {"display_mode": "join", "version": 1}, format="json"
     )
     assert response.status_code == 409
@@ -75,7 +75,7 @@ def test_stale_version_is_409_with_the_hall_and_changes_nothing():
 )
 def test_bad_values_are_400_with_the_field_and_change_nothing(payload, field):
     hall = factories.hall()
-    response = as_user(factories.moderator(hall.event)).patch(
+    response = as_user(factories.organiser(hall.event)).patch(
         f"/api/v1/halls/{hall.pk}/", payload, format="json"
     )
     assert response.status_code == 400
@@ -93,8 +93,11 @@ def test_who_may_patch():
     assert anonymous().patch(url, body, format="json").status_code == 401
     client, _participant = as_participant(hall.event)
     assert client.patch(url, body, format="json").status_code == 403
-    stranger = factories.moderator(other_event)
+    stranger = factories.organiser(other_event)
     assert as_user(stranger).patch(url, body, format="json").status_code == 403
+    # The hall's displays are the organisers' (the role table): a moderator is refused.
+    refused = as_user(factories.moderator(hall.event)).patch(url, body, format="json")
+    assert (refused.status_code, refused.json()["code"]) == (403, "organiser.forbidden")
     assert as_user(factories.user()).patch(url, body, format="json").status_code == 403
     assert Hall.objects.get(pk=hall.pk).display_mode == "questions"
     assert as_user(factories.superuser()).patch(url, body, format="json").status_code == 200

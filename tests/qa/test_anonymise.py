@@ -77,7 +77,7 @@ def test_another_events_names_are_kept():
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_exports_carry_no_name_afterwards(fmt):
     session, _, _ = event_with_names()
-    console = as_user(factories.moderator(session.event))
+    console = as_user(factories.organiser(session.event))
     url = f"/api/v1/sessions/{session.pk}/export/"
     before = console.get(url, {"format": fmt}).content.decode("utf-8-sig")
     assert NAMES[0] in before

@@ -707,8 +707,6 @@ def _moderation_request(name, session):
         )
     if name == "session_update":
         return "patch", s_url(session), {"qa_open": False}
-    if name == "export":
-        return "get", s_url(session, "export/"), None
     if name == "audit":
         return "get", s_url(session, "audit/"), None
     raise ValueError(name)
@@ -726,7 +724,6 @@ MODERATION_ENDPOINTS = [
     "merge",
     "bulk",
     "session_update",
-    "export",
     "audit",
 ]
 EXPECTED = {

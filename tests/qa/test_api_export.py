@@ -17,7 +17,7 @@ T0 = dt.datetime(2023, 11, 29, 3, 0, tzinfo=dt.UTC)  # 10:00 in Hanoi
 @pytest.fixture
 def exported():
     """A session with a Vietnamese question (approved by a moderator), an anonymous one and
-    one that looks like a spreadsheet formula, at fixed times."""
+    one that looks like a spreadsheet formula, at fixed times; and an organiser, who exports."""
     session = factories.session(moderation="pre")
     moderator = factories.moderator(session.event, username="mod-lan")
     vietnamese = factories.question(
@@ -33,12 +33,12 @@ def exported():
     ModerationAction.objects.filter(question=vietnamese).update(
         created_at=T0 + dt.timedelta(minutes=5)
     )
-    return session, moderator, vietnamese, anonymous_q, formula
+    return session, factories.organiser(session.event), vietnamese, anonymous_q, formula
 
 
 def test_export_csv_bytes(exported):
-    session, moderator, vietnamese, anonymous_q, formula = exported
-    response = as_user(moderator).get(f"/api/v1/sessions/{session.pk}/export/?format=csv")
+    session, organiser, vietnamese, anonymous_q, formula = exported
+    response = as_user(organiser).get(f"/api/v1/sessions/{session.pk}/export/?format=csv")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == (
@@ -59,8 +59,8 @@ def test_export_csv_bytes(exported):
 
 
 def test_export_json(exported):
-    session, moderator, vietnamese, anonymous_q, _formula = exported
-    response = as_user(moderator).get(f"/api/v1/sessions/{session.pk}/export/?format=json")
+    session, organiser, vietnamese, anonymous_q, _formula = exported
+    response = as_user(organiser).get(f"/api/v1/sessions/{session.pk}/export/?format=json")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     body = response.json()
@@ -85,15 +85,15 @@ def test_export_json(exported):
 
 
 def test_export_defaults_to_json(exported):
-    session, moderator, *_ = exported
-    response = as_user(moderator).get(f"/api/v1/sessions/{session.pk}/export/")
+    session, organiser, *_ = exported
+    response = as_user(organiser).get(f"/api/v1/sessions/{session.pk}/export/")
     assert response["Content-Type"] == "application/json"
     assert len(response.json()["questions"]) == 3
 
 
 def test_export_unknown_format_is_404(exported):
-    session, moderator, *_ = exported
-    response = as_user(moderator).get(f"/api/v1/sessions/{session.pk}/export/?format=xlsx")
+    session, organiser, *_ = exported
+    response = as_user(organiser).get(f"/api/v1/sessions/{session.pk}/export/?format=xlsx")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
 
@@ -107,8 +107,8 @@ def test_export_csv_error_is_json(exported):
 
 
 def test_export_unknown_session_is_404(exported):
-    _session, moderator, *_ = exported
-    response = as_user(moderator).get("/api/v1/sessions/999999/export/")
+    _session, organiser, *_ = exported
+    response = as_user(organiser).get("/api/v1/sessions/999999/export/")
     assert response.status_code == 404
     assert response.json()["code"] == "session.not_found"
 
@@ -120,7 +120,7 @@ def test_export_query_count(django_assert_num_queries, count):
     for _ in range(count):
         q = factories.question(session)
         services.question_approve(question_id=q.pk, actor=moderator)
-    client = as_user(moderator)
+    client = as_user(factories.organiser(session.event))
     # token, session with event, membership, questions, their history with actors
     with django_assert_num_queries(5):
         response = client.get(f"/api/v1/sessions/{session.pk}/export/?format=csv")
