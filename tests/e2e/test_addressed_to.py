@@ -1,6 +1,7 @@
 """Questions addressed to a speaker (issue 13), in a real browser against a real Daphne: the
 phone picks one of the session's speakers and asks, the moderator finds it with the speaker
-filter and approves it, and the hall display shows "→ Name" in the list and when pinned."""
+filter and approves it, and the hall display shows "→ Name" in the list and when pinned (the
+stage screen too); a moderator re-addresses a question; no picker without speakers."""
 
 from __future__ import annotations
 
@@ -31,8 +32,10 @@ def test_question_addressed_to_a_speaker_shows_the_name_on_the_display(
     phone = page_for(360, 740, base_url=server.url)
     console = page_for(1440, 900, base_url=server.url, user=moderator)
     display = page_for(1920, 1080, base_url=server.url)
+    stage = page_for(1024, 768, base_url=server.url)
     console.goto(f"/moderate/sessions/{session.pk}/")
     display.goto(f"/display/{hall.pk}/")
+    stage.goto(f"/stage/{hall.pk}/?key={hall.stage_key}")
     phone.goto(f"/e/{event.slug}/?session={session.pk}")
     expect(phone.locator("#conn")).to_have_class("conn conn-connected")
     expect(console.locator("#m-conn")).to_have_class("conn conn-connected small")
@@ -52,7 +55,8 @@ def test_question_addressed_to_a_speaker_shows_the_name_on_the_display(
     picker.select_option(label=HA)
     phone.fill("#q-text", TEXT)
     phone.click("#q-send")
-    expect(phone.locator("#mine-list .q-to")).to_have_text(f"→ {HA}")
+    stored = phone.locator("#mine-list li.status-pending")  # not the outbox's copy: stored
+    expect(stored.locator(".q-to")).to_have_text(f"→ {HA}")
     question = Question.objects.get(text=TEXT)
     assert question.addressed_to_id == ha.pk
 
@@ -84,8 +88,11 @@ def test_question_addressed_to_a_speaker_shows_the_name_on_the_display(
     expect(display.locator("#d-pinned-to")).to_be_visible()
     expect(display.locator("#d-pinned-text")).to_have_text(TEXT)
     display.screenshot(path=str(screenshots_dir / "display-addressed-pinned.png"))
+    # The lectern tablet: the speaker it is for first in the pinned question's line.
+    expect(stage.locator("#s-pinned-text")).to_have_text(TEXT)
+    expect(stage.locator("#s-pinned-meta")).to_have_text(f"→ {HA} · 0 bình chọn")
     console.screenshot(path=str(screenshots_dir / "moderator-addressed.png"))
-    assert [p.errors for p in (phone, console, display)] == [[], [], []]
+    assert [p.errors for p in (phone, console, display, stage)] == [[], [], [], []]
 
 
 def test_moderator_readdresses_a_question_and_the_display_follows(screens_server, page_for, summit):
@@ -132,7 +139,8 @@ def test_phone_without_speakers_has_no_picker(screens_server, page_for, summit):
     expect(phone.locator("#to-row")).to_be_hidden()
     phone.fill("#q-text", "Câu hỏi cho mọi người?")
     phone.click("#q-send")
-    expect(phone.locator("#mine-list .q-text")).to_have_text("Câu hỏi cho mọi người?")
+    stored = phone.locator("#mine-list li.status-pending")  # not the outbox's copy: stored
+    expect(stored.locator(".q-text")).to_have_text("Câu hỏi cho mọi người?")
     expect(phone.locator("#mine-list .q-to")).to_have_count(0)
     assert Question.objects.get(session=bare).addressed_to_id is None
     assert phone.errors == []
