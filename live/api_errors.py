@@ -91,6 +91,8 @@ def api_exception_handler(exc, context):
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: domain errors and DRF's own, one JSON shape."""
     if isinstance(exc, DomainError):
         body = error_body(exc.code, exc.message)
+        if exc.field:
+            body["fields"] = {exc.field: [str(exc.message)]}
         for kind, extra in error_extras.items():
             if isinstance(exc, kind):
                 body.update(extra(exc))

@@ -8,8 +8,21 @@ class DomainError(Exception):
     status = 400
     default_message = _("The request cannot be carried out.")
 
-    def __init__(self, message=None, *, code: str | None = None, status: int | None = None):
+    # The request field the error is about, if one is: the API and the sockets then add
+    # "fields": {field: [message]}, as a validation error does.
+    field: str | None = None
+
+    def __init__(
+        self,
+        message=None,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        field: str | None = None,
+    ):
         self.message = message or self.default_message
+        if field:
+            self.field = field
         if code:
             self.code = code
         if status:

@@ -37,6 +37,7 @@ def _stage_strings() -> dict[str, str]:
         "more": _("+{n} more"),
         "votes_one": _("1 vote"),
         "votes_many": _("{n} votes"),
+        "addressed_to": _("→ {name}"),
         "sent_at": _("sent at {time}"),
         "denied": _("This stage link is no longer valid. Ask the organisers for the new one."),
     }

@@ -172,6 +172,7 @@ def _display_strings() -> dict[str, str]:
         "votes_many": _("{n} votes"),
         "pinned": _("Now answering"),
         "top": _("Top questions"),
+        "addressed_to": _("→ {name}"),
     }
 
 

@@ -93,7 +93,9 @@ def get_session(session_id: int) -> Session:
 
 
 def get_question(question_id: int) -> Question:
-    question = Question.objects.select_related("session").filter(pk=question_id).first()
+    question = (
+        Question.objects.select_related("session", "addressed_to").filter(pk=question_id).first()
+    )
     if question is None:
         raise DomainError(_("No such question."), code="question.not_found", status=404)
     return question

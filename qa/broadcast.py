@@ -78,7 +78,8 @@ def stage_part(context: dict) -> dict:
     if session is None:
         return {"questions": []}
     questions = (
-        Question.objects.filter(session_id=session.pk, status=QuestionStatus.APPROVED)
+        Question.objects.select_related("addressed_to")
+        .filter(session_id=session.pk, status=QuestionStatus.APPROVED)
         .filter(Q(pinned=True) | Q(queue_position__isnull=False))
         .order_by("-pinned", "queue_position", "id")
     )
@@ -87,6 +88,10 @@ def stage_part(context: dict) -> dict:
 
 def moderation_part(context: dict) -> dict:
     session = context["session"]
-    questions = list(Question.objects.filter(session_id=session.pk).order_by("created_at", "id"))
+    questions = list(
+        Question.objects.select_related("addressed_to")
+        .filter(session_id=session.pk)
+        .order_by("created_at", "id")
+    )
     actions = last_actions(session_id=session.pk)
     return {"questions": [question_moderation(q, actions.get(q.pk)) for q in questions]}

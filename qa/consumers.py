@@ -267,6 +267,9 @@ class AudienceStreamConsumer(SessionStreamConsumer):
 
     async def _refused(self, error: Exception, context: dict) -> None:
         if isinstance(error, DomainError):
+            if error.field:
+                with translation.override(self.language):
+                    context = {**context, "fields": {error.field: [str(error.message)]}}
             await self._error(error.code, error.message, **context)
         elif isinstance(error, UNAVAILABLE_ERRORS):  # Redis or the database out of reach
             await self._error(

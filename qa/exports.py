@@ -19,7 +19,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from live.models import Event, Session
 from qa.models import ModerationAction, Question
-from qa.representations import action_data
+from qa.representations import action_data, addressed_to_data
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -30,6 +30,7 @@ CSV_COLUMNS = (
     "votes",
     "author_name",
     "anonymous",
+    "addressed_to",
     "text",
     "original_text",
     "created_at",
@@ -73,6 +74,7 @@ def _questions(questions: Iterable[Question], tz) -> list[dict]:
             "original_text": q.original_text,
             "author_name": q.shown_author,
             "anonymous": q.anonymous,
+            "addressed_to": addressed_to_data(q),
             "created_at": _time(q.created_at, tz),
             "updated_at": _time(q.updated_at, tz),
             "answered_at": _time(q.answered_at, tz),
@@ -143,12 +145,23 @@ def history_cell(history: list[dict]) -> str:
     )
 
 
+def table_row(question: dict) -> dict:
+    """A question of the JSON export as the cells of a table (CSV, a sheet): the history as
+    lines, the speaker it is for by name (empty: everyone)."""
+    speaker = question["addressed_to"]
+    return dict(
+        question,
+        history=history_cell(question["history"]),
+        addressed_to=speaker["name"] if speaker else "",
+    )
+
+
 def export_csv(data: dict) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for q in data["questions"]:
-        row = dict(q, history=history_cell(q["history"]))
+        row = table_row(q)
         writer.writerow([safe_cell(row[column]) for column in CSV_COLUMNS])
     return (BOM + out.getvalue()).encode("utf-8")
 
@@ -190,7 +203,7 @@ def export_event_csv(data: dict) -> bytes:
             "session_starts_at": session["starts_at"],
         }
         for q in session["questions"]:
-            row = {**first, **q, "history": history_cell(q["history"])}
+            row = {**first, **table_row(q)}
             writer.writerow([safe_cell(row[column]) for column in EVENT_CSV_COLUMNS])
     return (BOM + out.getvalue()).encode("utf-8")
 
@@ -249,7 +262,7 @@ def export_event_xlsx(data: dict) -> bytes:
         sheet = book.create_sheet(_sheet_name(index, _vi_first(session["title"])))
         _append(sheet, CSV_COLUMNS)
         for q in session["questions"]:
-            row = dict(q, history=history_cell(q["history"]))
+            row = table_row(q)
             _append(sheet, [row[column] for column in CSV_COLUMNS])
     for sheet in book.worksheets:
         for cell in sheet[1]:

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from live.models import Event, Session
+from live.models import Event, Session, Speaker
 from qa.enums import PUBLIC_STATUSES, QuestionAction, QuestionStatus
 
 QUESTION_MAX_LENGTH = 500
@@ -61,6 +61,15 @@ class Question(models.Model):
     # Idempotent submission: a phone retrying on bad Wi-Fi sends the same id.
     # NULL, not "", when absent: the per-participant uniqueness only applies to real ids.
     client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    # The speaker the question is for (one of its session's speakers); NULL: everyone.
+    addressed_to = models.ForeignKey(
+        Speaker,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="questions",
+        verbose_name=_("addressed to"),
+    )
     merged_into = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged"
     )

@@ -6,6 +6,14 @@ from __future__ import annotations
 from qa.models import ModerationAction, Question
 
 
+def addressed_to_data(question: Question) -> dict | None:
+    """The speaker a question is for, or None (everyone). Lists select_related it."""
+    if question.addressed_to_id is None:
+        return None
+    speaker = question.addressed_to
+    return {"id": speaker.id, "name": speaker.name}
+
+
 def question_public(question: Question) -> dict:
     return {
         "id": question.id,
@@ -13,6 +21,7 @@ def question_public(question: Question) -> dict:
         "text": question.text,
         "author_name": question.shown_author,
         "anonymous": question.anonymous,
+        "addressed_to": addressed_to_data(question),
         "status": question.status,
         "pinned": question.pinned,
         # Not secret: the stage screen shows the queue, and a display may mark what comes next.

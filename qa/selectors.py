@@ -18,19 +18,25 @@ def public_order(qs: QuerySet[Question]) -> QuerySet[Question]:
 
 
 def public_questions(*, session_id: int) -> QuerySet[Question]:
-    return public_order(Question.objects.filter(session_id=session_id, status__in=PUBLIC_STATUSES))
+    return public_order(
+        Question.objects.select_related("addressed_to").filter(
+            session_id=session_id, status__in=PUBLIC_STATUSES
+        )
+    )
 
 
 def moderation_questions(*, session_id: int, status: str | None = None) -> QuerySet[Question]:
-    qs = Question.objects.filter(session_id=session_id)
+    qs = Question.objects.select_related("addressed_to").filter(session_id=session_id)
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("created_at", "id")
 
 
 def own_questions(*, session_id: int, participant: Participant) -> QuerySet[Question]:
-    return Question.objects.filter(session_id=session_id, participant=participant).order_by(
-        "-created_at", "-id"
+    return (
+        Question.objects.select_related("addressed_to")
+        .filter(session_id=session_id, participant=participant)
+        .order_by("-created_at", "-id")
     )
 
 
@@ -85,6 +91,7 @@ def export_questions(*, session_id: int) -> QuerySet[Question]:
     history = ModerationAction.objects.select_related("actor").order_by("created_at", "id")
     return (
         Question.objects.filter(session_id=session_id)
+        .select_related("addressed_to")
         .prefetch_related(Prefetch("moderation_actions", queryset=history))
         .order_by("created_at", "id")
     )
@@ -96,9 +103,11 @@ def event_export_sessions(*, event_id: int) -> list:
     from live.selectors import sessions_with_people
 
     history = ModerationAction.objects.select_related("actor").order_by("created_at", "id")
-    questions = Question.objects.prefetch_related(
-        Prefetch("moderation_actions", queryset=history)
-    ).order_by("created_at", "id")
+    questions = (
+        Question.objects.select_related("addressed_to")
+        .prefetch_related(Prefetch("moderation_actions", queryset=history))
+        .order_by("created_at", "id")
+    )
     session_history = history.filter(question__isnull=True)
     return list(
         sessions_with_people()

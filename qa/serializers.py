@@ -39,6 +39,18 @@ class QuestionListQuerySerializer(serializers.Serializer):
     )
 
 
+def addressed_to_field(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_DB_INT,
+        help_text="The id of one of the session's speakers the question is for (the "
+        "session's `speakers`); null or absent: everyone. Another id: 400 "
+        "`question.addressed_to_invalid` with `fields.addressed_to`.",
+        **kwargs,
+    )
+
+
 class QuestionSubmitSerializer(serializers.Serializer):
     text = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=RAW_TEXT_MAX)
     author_name = serializers.CharField(
@@ -54,6 +66,7 @@ class QuestionSubmitSerializer(serializers.Serializer):
         help_text="A random id the phone makes up per question; resending it returns the "
         "first question instead of a duplicate.",
     )
+    addressed_to = addressed_to_field(required=False, default=None)
 
 
 class VersionSerializer(serializers.Serializer):
@@ -73,8 +86,20 @@ class QueueSerializer(serializers.Serializer):
 
 
 class QuestionEditSerializer(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=RAW_TEXT_MAX)
+    """At least one of `text` and `addressed_to`; an absent one stays as it is."""
+
+    text = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=RAW_TEXT_MAX
+    )
+    addressed_to = addressed_to_field(required=False)
     version = VersionField()
+
+    def validate(self, attrs):
+        if "text" not in attrs and "addressed_to" not in attrs:
+            raise serializers.ValidationError(
+                {"text": [serializers.Field.default_error_messages["required"]]}
+            )
+        return attrs
 
 
 class MergeSerializer(serializers.Serializer):
@@ -106,12 +131,20 @@ class JoinResponseSerializer(serializers.Serializer):
     participant = ParticipantSerializer()
 
 
+class AddressedToSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class QuestionPublicSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     session_id = serializers.IntegerField()
     text = serializers.CharField()
     author_name = serializers.CharField(help_text="Empty when anonymous.")
     anonymous = serializers.BooleanField()
+    addressed_to = AddressedToSerializer(
+        allow_null=True, help_text="The speaker the question is for; null: everyone."
+    )
     status = serializers.ChoiceField(choices=QuestionStatus.choices)
     pinned = serializers.BooleanField()
     queue_position = serializers.IntegerField(
@@ -176,6 +209,9 @@ class ExportQuestionSerializer(serializers.Serializer):
     original_text = serializers.CharField()
     author_name = serializers.CharField(help_text="Empty when anonymous.")
     anonymous = serializers.BooleanField()
+    addressed_to = AddressedToSerializer(
+        allow_null=True, help_text="The speaker the question is for; null: everyone."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     answered_at = serializers.DateTimeField(allow_null=True)

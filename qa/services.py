@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from live.enums import SessionStatus
 from live.errors import Conflict, DomainError, IllegalTransition
-from live.models import Event, Session
+from live.models import Event, Session, Speaker
 from qa import broadcast
 from qa.enums import (
     PUBLIC_STATUSES,
@@ -38,6 +38,7 @@ from qa.models import (
     Question,
     Vote,
 )
+from qa.representations import addressed_to_data
 from qa.selectors import last_actions
 from qa.text import clean_text
 
@@ -83,6 +84,21 @@ def validate_question_text(text: str) -> str:
     return text
 
 
+def session_speaker(*, session: Session, speaker_id: int | None) -> Speaker | None:
+    """The speaker a question is addressed to: None (everyone) for None, else one of the
+    session's speakers (one query), or a DomainError about the field `addressed_to`."""
+    if speaker_id is None:
+        return None
+    speaker = session.speakers.filter(pk=speaker_id).first()
+    if speaker is None:
+        raise DomainError(
+            _("Choose one of this session's speakers, or everyone."),
+            code="question.addressed_to_invalid",
+            field="addressed_to",
+        )
+    return speaker
+
+
 def question_submit(
     *,
     session: Session,
@@ -91,15 +107,21 @@ def question_submit(
     author_name: str = "",
     anonymous: bool = False,
     client_id: str | None = None,
+    addressed_to: int | None = None,
 ) -> tuple[Question, bool]:
     """Ask a question. Returns (question, created). The same client_id from the same
-    participant returns the first question, even when the retries race each other."""
+    participant returns the first question, even when the retries race each other.
+    `addressed_to`: the id of one of the session's speakers, or None for everyone."""
     if participant.event_id != session.event_id:
         raise DomainError(
             _("This identity belongs to another event."), code="participant.wrong_event"
         )
     if client_id:
-        existing = Question.objects.filter(participant=participant, client_id=client_id).first()
+        existing = (
+            Question.objects.select_related("addressed_to")
+            .filter(participant=participant, client_id=client_id)
+            .first()
+        )
         if existing is not None:
             return existing, False
     if not session.qa_open or session.status == SessionStatus.ENDED:
@@ -110,6 +132,7 @@ def question_submit(
     )
     if len(author_name) > AUTHOR_NAME_MAX_LENGTH:
         raise DomainError(_("The name is too long."), code="question.author_too_long")
+    speaker = session_speaker(session=session, speaker_id=addressed_to)
     status = QuestionStatus.APPROVED if session.moderation == "post" else QuestionStatus.PENDING
     try:
         with transaction.atomic():
@@ -121,12 +144,17 @@ def question_submit(
                 anonymous=anonymous,
                 status=status,
                 client_id=client_id or None,
+                addressed_to=speaker,
             )
             broadcast.question_changed(question, before=None)
     except IntegrityError:
         # A concurrent retry with the same client_id won the race.
         if client_id:
-            existing = Question.objects.filter(participant=participant, client_id=client_id).first()
+            existing = (
+                Question.objects.select_related("addressed_to")
+                .filter(participant=participant, client_id=client_id)
+                .first()
+            )
             if existing is not None:
                 return existing, False
         raise
@@ -148,7 +176,7 @@ def _lock(question_ids: list[int]) -> dict[int, Question]:
     moved_too = Q(session_id__in=sessions) & (Q(pinned=True) | Q(queue_position__isnull=False))
     rows = (
         Question.objects.select_for_update(of=("self",))
-        .select_related("session")
+        .select_related("session", "addressed_to")
         .filter(Q(pk__in=question_ids) | moved_too)
         .order_by("pk")
     )
@@ -279,26 +307,53 @@ def question_unpin(*, question_id: int, actor, version: int | None = None) -> Qu
     return question
 
 
-def question_edit(*, question_id: int, actor, text: str, version: int | None = None) -> Question:
-    """A moderator rewords a question; the participant's original words are kept."""
-    text = validate_question_text(text)
+# `question_edit(addressed_to=KEEP)`: the speaker the question is for stays as it is.
+KEEP = object()
+
+
+def question_edit(
+    *,
+    question_id: int,
+    actor,
+    text: str | None = None,
+    addressed_to: int | object | None = KEEP,
+    version: int | None = None,
+) -> Question:
+    """A moderator rewords a question (`text`; None keeps it), the participant's original words
+    kept, and/or changes the speaker it is for (`addressed_to`: a speaker of its session, None
+    for everyone, KEEP to leave it). Nothing changed: no version bump, no audit row.
+
+    Side effects: the version bumped; a ModerationAction `edit` whose detail holds what changed
+    (`old_text`/`new_text`, `addressed_to` {from, to} as the representation's {id, name} or
+    null); after commit `question.updated` on every stream that shows the question."""
+    if text is not None:
+        text = validate_question_text(text)
     with transaction.atomic():
         question = _locked(question_id)
         _check_version(question, version)
         next_status(QuestionAction.EDIT, question.status)
-        if text == question.text:
+        fields, detail = [], {}
+        if text is not None and text != question.text:
+            detail.update(old_text=question.text, new_text=text)
+            if not question.original_text:
+                question.original_text = question.text
+            question.text = text
+            fields += ["text", "original_text"]
+        if addressed_to is not KEEP and addressed_to != question.addressed_to_id:
+            speaker = session_speaker(session=question.session, speaker_id=addressed_to)
+            old = addressed_to_data(question)
+            question.addressed_to = speaker
+            detail["addressed_to"] = {"from": old, "to": addressed_to_data(question)}
+            fields.append("addressed_to")
+        if not fields:
             return question
-        old = question.text
-        if not question.original_text:
-            question.original_text = old
-        question.text = text
-        _save(question, ["text", "original_text"])
+        _save(question, fields)
         record = _record(
             question,
             actor=actor,
             action=QuestionAction.EDIT,
             before=question.status,
-            detail={"old_text": old, "new_text": text},
+            detail=detail,
         )
         broadcast.question_changed(question, before=question.status, last_action=record)
     return question
@@ -368,7 +423,7 @@ def _queue_of(question: Question) -> list[Question]:
     already, with the session's row, by `_lock`)."""
     return list(
         Question.objects.select_for_update(of=("self",))
-        .select_related("session")
+        .select_related("session", "addressed_to")
         .filter(session_id=question.session_id, queue_position__isnull=False)
         .exclude(pk=question.pk)
         .order_by("queue_position", "id")

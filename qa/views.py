@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -75,6 +75,7 @@ def _phone_strings() -> dict:
         "empty": _("Please type a question."),
         "new_question": _("A new question is on screen."),
         "status_changed": _("Your question is now: {status}"),
+        "addressed_to": _("→ {name}"),
     }
 
 
@@ -193,6 +194,10 @@ def _console_strings() -> dict:
         # an organiser's reset after the rehearsal
         "reset_done": _("Session reset: questions removed: {questions}, votes removed: {votes}."),
         "reset_running": _("A running session cannot be reset: end it first."),
+        # the speaker a question is for
+        "addressed_to": _("→ {name}"),
+        "everyone": pgettext("question addressed to", "Everyone"),
+        "history_to": _("To: {from} → {to}"),
     }
 
 

@@ -190,9 +190,18 @@
     return li;
   }
 
+  /** "→ Name" for a question addressed to a speaker, or null (everyone). */
+  function toNode(q) {
+    return q.addressed_to ? el("p", "q-to small", fmt(S.addressed_to, { name: q.addressed_to.name })) : null;
+  }
+
   function updatePublic(li, q) {
     var body = li.firstChild;
     var badges = body.children[0];
+    var to = body.querySelector(".q-to");
+    if (q.addressed_to && to) to.textContent = fmt(S.addressed_to, { name: q.addressed_to.name });
+    else if (q.addressed_to) body.insertBefore(toNode(q), body.querySelector(".q-text"));
+    else if (to) to.remove();
     Live.replaceChildren(
       badges,
       [
@@ -201,8 +210,8 @@
       ].filter(Boolean)
     );
     badges.hidden = !badges.firstChild;
-    body.children[1].textContent = q.text;
-    body.children[2].textContent = q.author_name || S.anonymous;
+    body.querySelector(".q-text").textContent = q.text;
+    body.querySelector(".q-meta").textContent = q.author_name || S.anonymous;
     li.classList.toggle("is-pinned", !!q.pinned);
     li.classList.toggle("is-answered", q.status === "answered");
     var vote = li.lastChild;
@@ -263,7 +272,8 @@
           identifiedOn = null; // unidentified, or not saved: HTTP answers for sure
           throw new Error(frame.data.code);
         }
-        return { ok: false, status: status, body: { code: frame.data.code, detail: frame.data.message }, headers: NO_HEADERS };
+        var body = { code: frame.data.code, detail: frame.data.message, fields: frame.data.fields };
+        return { ok: false, status: status, body: body, headers: NO_HEADERS };
       });
     });
   }
@@ -274,6 +284,7 @@
     "question.empty": 400,
     "question.too_long": 400,
     "question.author_too_long": 400,
+    "question.addressed_to_invalid": 400,
     "qa.closed": 409,
     "question.throttled": 429,
   };
@@ -288,7 +299,14 @@
     if (item.session !== cfg.session) return Promise.reject(new Error("another session's socket"));
     // The server closes a socket on a frame over 4 KiB; a text that long goes over HTTP.
     if ((item.text.length + (item.author_name || "").length) * 4 > 3500) return Promise.reject(new Error("too long"));
-    var message = { type: "ask", text: item.text, author_name: item.author_name, anonymous: item.anonymous, client_id: item.client_id };
+    var message = {
+      type: "ask",
+      text: item.text,
+      author_name: item.author_name,
+      anonymous: item.anonymous,
+      client_id: item.client_id,
+      addressed_to: item.addressed_to || null,
+    };
     return overSocket(message, "asked", function (data) {
       return data.question;
     }, ASK_ERRORS);
@@ -335,7 +353,32 @@
     var wasClosed = $("ask-form").hidden;
     $("ask-form").hidden = closed;
     $("qa-closed").hidden = !closed;
+    renderSpeakers(s.speakers || []);
     if (!firstSnapshot && wasClosed !== closed) announce(closed ? S.qa_closed : S.qa_open);
+  }
+
+  /** The "To" picker: everyone, then each speaker of the session; hidden without speakers.
+   * A chosen speaker who left the session falls back to everyone. */
+  function renderSpeakers(speakers) {
+    var select = $("q-to");
+    var chosen = select.value;
+    var options = [el("option", null, select.options[0].textContent)];
+    options[0].value = "";
+    speakers.forEach(function (p) {
+      var option = el("option", null, p.name);
+      option.value = String(p.id);
+      options.push(option);
+    });
+    Live.replaceChildren(select, options);
+    select.value = speakers.some(function (p) { return String(p.id) === chosen; }) ? chosen : "";
+    $("to-row").hidden = speakers.length === 0;
+  }
+
+  function setToError(text) {
+    var node = $("q-to-error");
+    node.textContent = text || "";
+    node.hidden = !text;
+    $("q-to").setAttribute("aria-invalid", text ? "true" : "false");
   }
 
   /* ---- my questions and the outbox ----------------------------------------------------- */
@@ -354,7 +397,9 @@
       .forEach(function (item) {
         var li = el("li", "q q-queued");
         var body = el("div", "q-body");
-        body.append(el("p", "q-badges small", S.queued_item), el("p", "q-text", item.text));
+        body.append(el("p", "q-badges small", S.queued_item));
+        if (item.addressed_name) body.append(el("p", "q-to small", fmt(S.addressed_to, { name: item.addressed_name })));
+        body.append(el("p", "q-text", item.text));
         li.append(body);
         nodes.push(li);
       });
@@ -368,7 +413,10 @@
         var body = el("div", "q-body");
         var badges = el("p", "q-badges small");
         badges.append(el("span", "badge badge-q-" + q.status, S.question_statuses[q.status] || q.status));
-        body.append(badges, el("p", "q-text", q.text));
+        body.append(badges);
+        var to = toNode(q);
+        if (to) body.append(to);
+        body.append(el("p", "q-text", q.text));
         li.append(body);
         nodes.push(li);
       });
@@ -446,6 +494,7 @@
           author_name: item.author_name,
           anonymous: item.anonymous,
           client_id: item.client_id,
+          addressed_to: item.addressed_to || null,
         });
       })
       .then(function (res) {
@@ -480,6 +529,13 @@
         renderMine();
         var detail = res.body && res.body.code === "qa.closed" ? S.qa_closed : (res.body && res.body.detail) || S.error;
         setAskStatus(detail, "error");
+        var fields = (res.body && res.body.fields) || {};
+        if (fields.addressed_to) {
+          // Refused for the speaker it was for: give the words back to send again.
+          setToError([].concat(fields.addressed_to).join(" "));
+          if (!$("q-text").value) $("q-text").value = item.text;
+          updateCounter();
+        }
         flushOutbox();
       })
       .catch(function () {
@@ -508,6 +564,9 @@
     var anon = $("q-anon");
     name.value = load(NAME_KEY, "") || "";
     text.addEventListener("input", updateCounter);
+    $("q-to").addEventListener("change", function () {
+      setToError("");
+    });
     anon.addEventListener("change", function () {
       $("name-row").hidden = anon.checked;
     });
@@ -525,12 +584,17 @@
         return;
       }
       save(NAME_KEY, name.value.trim());
+      var to = $("q-to");
+      var speakerId = to.value ? Number(to.value) : null;
+      setToError("");
       enqueue({
         client_id: newClientId(),
         session: cfg.session,
         text: value,
         author_name: anon.checked ? "" : name.value.trim(),
         anonymous: anon.checked,
+        addressed_to: speakerId,
+        addressed_name: speakerId ? to.options[to.selectedIndex].textContent : "",
       });
       text.value = "";
       updateCounter();

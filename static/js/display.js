@@ -29,6 +29,11 @@
     return Live.votesText(S, n);
   }
 
+  /** "→ Name" for a question addressed to a speaker, else "" (everyone). */
+  function toText(q) {
+    return q.addressed_to ? fmt(S.addressed_to, { name: q.addressed_to.name }) : "";
+  }
+
   function badgeText(session) {
     return Live.sessionBadge(S, session, clock);
   }
@@ -82,6 +87,8 @@
     stage.classList.toggle("has-pinned", !!pinned);
     if (pinned) {
       $("d-pinned-text").textContent = pinned.text;
+      $("d-pinned-to").textContent = toText(pinned);
+      $("d-pinned-to").hidden = !pinned.addressed_to;
       $("d-pinned-meta").textContent = (pinned.author_name || "") + (pinned.author_name ? " · " : "") + votesText(pinned.votes);
     }
     var limit = store.hall && typeof store.hall.top_questions === "number" ? store.hall.top_questions : TOP;
@@ -97,6 +104,7 @@
         var li = el("li");
         li.dataset.id = q.id;
         var body = el("div", "d-q");
+        if (q.addressed_to) body.append(el("p", "d-q-to", toText(q)));
         body.append(el("p", "d-q-text", q.text));
         if (q.author_name) body.append(el("p", "d-q-author", q.author_name));
         li.append(el("span", "d-votes", String(q.votes)), body);

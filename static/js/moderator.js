@@ -133,7 +133,8 @@
   }
 
   function signature(q) {
-    return [q.version, q.votes, q.status, q.pinned, q.text, q.merged_into, q.queue_position].join("|");
+    var to = q.addressed_to ? q.addressed_to.id + ":" + q.addressed_to.name : "";
+    return [q.version, q.votes, q.status, q.pinned, q.text, q.merged_into, q.queue_position, to].join("|");
   }
 
   function fillCard(node, q) {
@@ -149,6 +150,7 @@
     if (q.queue_position) head.append(el("span", "badge badge-queue", fmt(S.queued, { n: q.queue_position })));
     if (q.edited) head.append(el("span", "m-edited", S.edited));
     if (q.merged_into) head.append(el("span", "m-edited", fmt(S.merged_into, { id: q.merged_into })));
+    var to = q.addressed_to ? el("p", "m-to small", fmt(S.addressed_to, { name: q.addressed_to.name })) : null;
     var text = el("p", "m-text", q.text);
     var meta = el("p", "m-meta small muted", (q.author_name || S.anonymous) + " · " + votesText(q.votes) + " · ");
     var age = el("time", "m-age", ageText(q.created_at));
@@ -169,7 +171,7 @@
     history.textContent = S.history;
     history.setAttribute("aria-label", fmt(S.history_for, { id: q.id }));
     buttons.append(history);
-    Live.replaceChildren(node, [head, text, meta, buttons]);
+    Live.replaceChildren(node, [head, to, text, meta, buttons].filter(Boolean));
     node.className = "m-card status-" + q.status + (q.pinned ? " is-pinned" : "") + (q.id === selectedId ? " selected" : "");
     node.setAttribute("aria-label", "#" + q.id + ": " + q.text);
   }
@@ -210,19 +212,50 @@
     });
   }
 
+  /** The speaker filter: "" any question, "everyone" those for everyone, else a speaker's id. */
+  function addressedMatches(q, wanted) {
+    if (!wanted) return true;
+    if (wanted === "everyone") return !q.addressed_to;
+    return !!q.addressed_to && String(q.addressed_to.id) === wanted;
+  }
+
   function applySearch() {
     var query = $("m-search").value.trim();
+    var speaker = $("m-speaker").value;
     var shown = 0;
     var total = 0;
     store.questions.forEach(function (q) {
       var card = cards.get(q.id);
       if (!card) return;
       total += 1;
-      var hit = matches(q, query);
+      var hit = matches(q, query) && addressedMatches(q, speaker);
       card.node.hidden = !hit;
       if (hit) shown += 1;
     });
-    $("m-search-count").textContent = query ? fmt(S.search_count, { shown: shown, total: total }) : "";
+    $("m-search-count").textContent = query || speaker ? fmt(S.search_count, { shown: shown, total: total }) : "";
+  }
+
+  /** A select's speaker options after its first `data-fixed` ones (which stay), from the
+   * session's speakers; a choice that is no longer there falls back to the first option. */
+  function speakerOptions(select, speakers) {
+    var fixed = Array.from(select.options).slice(0, Number(select.dataset.fixed));
+    var chosen = select.value;
+    var options = speakers.map(function (p) {
+      var option = el("option", null, p.name);
+      option.value = String(p.id);
+      return option;
+    });
+    Live.replaceChildren(select, fixed.concat(options));
+    var values = Array.from(select.options).map(function (o) {
+      return o.value;
+    });
+    select.value = values.indexOf(chosen) !== -1 ? chosen : fixed[0].value;
+  }
+
+  function renderSpeakers(speakers) {
+    speakerOptions($("m-speaker"), speakers);
+    speakerOptions($("edit-to"), speakers);
+    $("m-speaker-box").hidden = $("edit-to-row").hidden = speakers.length === 0;
   }
 
   function order(colId) {
@@ -337,6 +370,7 @@
     var post = s.moderation === "post";
     $("m-mod-state").textContent = post ? S.moderation_post : S.moderation_pre;
     if ($("m-mod-toggle")) $("m-mod-toggle").textContent = post ? S.to_pre : S.to_post;
+    renderSpeakers(s.speakers || []);
   }
 
   function patchSession(changes) {
@@ -394,6 +428,12 @@
     editing = id;
     $("edit-text").value = q.text;
     $("edit-original").textContent = q.original_text ? q.original_text : "";
+    // A speaker who has left the session since is not among the options: the select then
+    // shows "Everyone", and saving leaves the question's speaker alone unless it is changed.
+    var to = $("edit-to");
+    to.value = q.addressed_to ? String(q.addressed_to.id) : "";
+    if (to.selectedIndex === -1) to.value = "";
+    to.dataset.opened = to.value;
     $("edit").showModal();
     $("edit-text").focus();
   }
@@ -579,6 +619,12 @@
       item.append(el("p", "m-history-old small", S.history_before + " " + detail.old_text));
       item.append(el("p", "m-history-new small", S.history_after + " " + detail.new_text));
     }
+    if (detail.addressed_to) {
+      var names = [detail.addressed_to.from, detail.addressed_to.to].map(function (p) {
+        return p ? p.name : S.everyone;
+      });
+      item.append(el("p", "m-history-new small", fmt(S.history_to, { from: names[0], to: names[1] })));
+    }
     return item;
   }
 
@@ -692,6 +738,7 @@
     });
   }
   $("m-search").addEventListener("input", applySearch);
+  $("m-speaker").addEventListener("change", applySearch);
   $("m-bulk").addEventListener("click", function (event) {
     var button = event.target.closest("button[data-bulk]");
     if (button) runBulk(button.dataset.bulk);
@@ -746,7 +793,10 @@
   $("edit").addEventListener("close", function () {
     if ($("edit").returnValue === "save" && editing !== null) {
       var text = $("edit-text").value.trim();
-      if (text) act(editing, "edit", { text: text });
+      var to = $("edit-to");
+      var change = text ? { text: text } : {};
+      if (to.value !== to.dataset.opened) change.addressed_to = to.value ? Number(to.value) : null;
+      if (text) act(editing, "edit", change);
     }
     if (editing !== null) select(editing);
     editing = null;

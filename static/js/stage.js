@@ -68,8 +68,10 @@
       });
   }
 
+  /** "→ Name · author · n votes": the speaker the question is for first, if any. */
   function meta(q) {
-    return (q.author_name ? q.author_name + " · " : "") + votesText(q.votes);
+    var to = q.addressed_to ? fmt(S.addressed_to, { name: q.addressed_to.name }) + " · " : "";
+    return to + (q.author_name ? q.author_name + " · " : "") + votesText(q.votes);
   }
 
   function renderQuestions() {

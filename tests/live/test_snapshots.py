@@ -11,11 +11,14 @@ pytestmark = pytest.mark.django_db
 
 def _fill(session, n: int) -> None:
     moderator = factories.moderator(session.event)
+    speakers = [factories.speaker(session.event), factories.speaker(session.event)]
+    session.speakers.add(*speakers)
     for i in range(n):
-        q = factories.question(session, status="approved" if i % 2 else "pending")
+        # Most addressed to a speaker (by name on every screen), some to everyone.
+        to = speakers[i % 2] if i % 5 else None
+        q = factories.question(session, status="approved" if i % 2 else "pending", addressed_to=to)
         if i % 3 == 0:
             services.question_edit(question_id=q.pk, actor=moderator, text=f"Đã sửa {i}")
-    session.speakers.add(factories.speaker(session.event), factories.speaker(session.event))
 
 
 @pytest.mark.parametrize("n", [1, 30])

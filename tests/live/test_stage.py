@@ -226,7 +226,11 @@ def test_stage_snapshot_query_count_is_fixed_and_holds_pinned_then_queue(
 ):
     session = factories.session()
     moderator = factories.moderator(session.event)
-    questions = [factories.question(session, status="approved") for _ in range(n + 2)]
+    speaker = factories.speaker(session.event, name="Nguyễn Thị Hà")
+    session.speakers.add(speaker)
+    questions = [
+        factories.question(session, status="approved", addressed_to=speaker) for _ in range(n + 2)
+    ]
     qa_services.question_pin(question_id=questions[0].pk, actor=moderator)
     for q in reversed(questions[1 : n + 1]):
         qa_services.question_queue(question_id=q.pk, actor=moderator)

@@ -94,6 +94,7 @@ def test_questions_public_list_only_public_in_screen_order(session):
         "text",
         "author_name",
         "anonymous",
+        "addressed_to",
         "status",
         "pinned",
         "queue_position",
@@ -198,10 +199,18 @@ def test_questions_unknown_session_is_404():
     assert response.json()["code"] == "session.not_found"
 
 
+def _speakers(session, n: int = 2) -> list:
+    """Speakers of the session, for questions addressed to them (so a list costs the same)."""
+    speakers = [factories.speaker(session.event) for _ in range(n)]
+    session.speakers.add(*speakers)
+    return speakers
+
+
 @pytest.mark.parametrize("count", [1, 12])
 def test_questions_public_list_query_count(session, django_assert_num_queries, count):
-    for _ in range(count):
-        factories.question(session, status="approved")
+    speakers = _speakers(session)
+    for i in range(count):
+        factories.question(session, status="approved", addressed_to=speakers[i % 2])
     client = anonymous()
     with django_assert_num_queries(2):  # session, questions
         response = client.get(s_url(session, "questions/"))
@@ -212,8 +221,9 @@ def test_questions_public_list_query_count(session, django_assert_num_queries, c
 def test_questions_moderation_list_query_count(
     session, moderator, django_assert_num_queries, count
 ):
-    for _ in range(count):
-        question = factories.question(session, status="pending")
+    speakers = _speakers(session)
+    for i in range(count):
+        question = factories.question(session, status="pending", addressed_to=speakers[i % 2])
         services.question_approve(question_id=question.pk, actor=moderator)
     client = as_user(moderator)
     # token, session, membership, questions, latest action ids, latest actions with actors
@@ -226,8 +236,9 @@ def test_questions_moderation_list_query_count(
 @pytest.mark.parametrize("count", [1, 12])
 def test_questions_mine_list_query_count(session, django_assert_num_queries, count):
     client, participant = as_participant(session.event)
-    for _ in range(count):
-        factories.question(session, participant=participant)
+    speakers = _speakers(session)
+    for i in range(count):
+        factories.question(session, participant=participant, addressed_to=speakers[i % 2])
     with django_assert_num_queries(3):  # participant, session, questions
         response = client.get(s_url(session, "questions/?mine=1"))
     assert len(response.json()) == count
@@ -251,6 +262,7 @@ def test_submit_pre_moderation_creates_pending(session):
         "text": "Khi nào có tàu điện?",
         "author_name": "Minh",
         "anonymous": False,
+        "addressed_to": None,
         "status": "pending",
         "pinned": False,
         "queue_position": None,
@@ -364,6 +376,67 @@ def test_submit_unknown_session_is_404(session):
     response = client.post("/api/v1/sessions/999999/questions/", {"text": "x"}, format="json")
     assert response.status_code == 404
     assert response.json()["code"] == "session.not_found"
+
+
+def test_submit_addressed_to_a_speaker_of_the_session(session):
+    ha = factories.speaker(session.event, name="Nguyễn Thị Hà")
+    session.speakers.add(ha)
+    client, _ = as_participant(session.event)
+    response = client.post(
+        s_url(session, "questions/"),
+        {"text": "Chị nghĩ sao?", "addressed_to": ha.pk},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert response.json()["addressed_to"] == {"id": ha.pk, "name": "Nguyễn Thị Hà"}
+    assert Question.objects.get().addressed_to_id == ha.pk
+
+
+def test_submit_addressed_to_null_is_everyone(session):
+    session.speakers.add(factories.speaker(session.event))
+    client, _ = as_participant(session.event)
+    response = client.post(
+        s_url(session, "questions/"),
+        {"text": "Cho mọi người?", "addressed_to": None},
+        format="json",
+    )
+    assert (response.status_code, response.json()["addressed_to"]) == (201, None)
+
+
+@pytest.mark.parametrize("whose", ["other_session", "other_event", "unknown"])
+def test_submit_addressed_to_someone_else_is_400_and_stores_nothing(session, whose):
+    session.speakers.add(factories.speaker(session.event))
+    other = factories.session(factories.hall(session.event))
+    other.speakers.add(speaker := factories.speaker(session.event))
+    speaker_id = {
+        "other_session": speaker.pk,
+        "other_event": factories.speaker(factories.event()).pk,
+        "unknown": 987654,
+    }[whose]
+    client, _ = as_participant(session.event)
+    response = client.post(
+        s_url(session, "questions/"),
+        {"text": "Câu hỏi?", "addressed_to": speaker_id},
+        format="json",
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "question.addressed_to_invalid"
+    assert body["fields"] == {"addressed_to": [body["detail"]]}
+    assert Question.objects.count() == 0
+
+
+@pytest.mark.parametrize("value", ["Hà", True, 0, -3, 2**63, [1], {"id": 1}, 1.5])
+def test_submit_addressed_to_not_a_speaker_id_is_400_and_stores_nothing(session, value):
+    session.speakers.add(factories.speaker(session.event))
+    client, _ = as_participant(session.event)
+    response = client.post(
+        s_url(session, "questions/"), {"text": "Câu hỏi?", "addressed_to": value}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert list(response.json()["fields"]) == ["addressed_to"]
+    assert Question.objects.count() == 0
 
 
 # ---- votes --------------------------------------------------------------------------------------------
@@ -520,6 +593,46 @@ def test_edit_keeps_original(session, moderator):
     )
     row = ModerationAction.objects.get(question=question)
     assert row.detail == {"old_text": "Cau hoi khong dau", "new_text": "Câu hỏi có dấu"}
+
+
+def test_edit_changes_the_speaker_only(session, moderator):
+    ha = factories.speaker(session.event, name="Nguyễn Thị Hà")
+    session.speakers.add(ha)
+    question = factories.question(session, text="Gốc?")
+    response = as_user(moderator).patch(
+        q_url(question), {"addressed_to": ha.pk, "version": 1}, format="json"
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["addressed_to"], body["text"], body["edited"], body["version"]) == (
+        {"id": ha.pk, "name": "Nguyễn Thị Hà"},
+        "Gốc?",
+        False,
+        2,
+    )
+    assert body["last_action"]["action"] == "edit"
+    cleared = as_user(moderator).patch(q_url(question), {"addressed_to": None}, format="json")
+    assert (cleared.json()["addressed_to"], cleared.json()["version"]) == (None, 3)
+
+
+def test_edit_speaker_of_another_session_is_400(session, moderator):
+    question = factories.question(session, text="Gốc?")
+    stranger = factories.speaker(session.event)
+    response = as_user(moderator).patch(
+        q_url(question), {"text": "Mới?", "addressed_to": stranger.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "question.addressed_to_invalid"
+    assert list(response.json()["fields"]) == ["addressed_to"]
+    question.refresh_from_db()
+    assert (question.text, question.addressed_to_id, question.version) == ("Gốc?", None, 1)
+
+
+def test_edit_without_text_or_speaker_is_400(session, moderator):
+    question = factories.question(session)
+    response = as_user(moderator).patch(q_url(question), {"version": 1}, format="json")
+    assert response.status_code == 400
+    assert (response.json()["code"], list(response.json()["fields"])) == ("invalid", ["text"])
 
 
 def test_edit_empty_text_is_400(session, moderator):

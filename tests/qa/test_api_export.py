@@ -16,12 +16,18 @@ T0 = dt.datetime(2023, 11, 29, 3, 0, tzinfo=dt.UTC)  # 10:00 in Hanoi
 
 @pytest.fixture
 def exported():
-    """A session with a Vietnamese question (approved by a moderator), an anonymous one and
-    one that looks like a spreadsheet formula, at fixed times; and an organiser, who exports."""
+    """A session with a Vietnamese question (approved by a moderator, addressed to a
+    speaker), an anonymous one and one that looks like a spreadsheet formula, at fixed times;
+    and an organiser, who exports."""
     session = factories.session(moderation="pre")
     moderator = factories.moderator(session.event, username="mod-lan")
+    speaker = factories.speaker(session.event, name="Nguyễn Thị Hà")
+    session.speakers.add(speaker)
     vietnamese = factories.question(
-        session, text="Thành phố thông minh có an toàn không?", author_name="Nguyễn Thị Lan"
+        session,
+        text="Thành phố thông minh có an toàn không?",
+        author_name="Nguyễn Thị Lan",
+        addressed_to=speaker,
     )
     services.question_approve(question_id=vietnamese.pk, actor=moderator)
     anonymous_q = factories.question(session, text="Giá vé xe buýt?", anonymous=True)
@@ -46,13 +52,14 @@ def test_export_csv_bytes(exported):
     )
     expected = (
         "\ufeff"
-        "id,status,pinned,votes,author_name,anonymous,text,original_text,created_at,"
+        "id,status,pinned,votes,author_name,anonymous,addressed_to,text,original_text,created_at,"
         "answered_at,merged_into,history\r\n"
-        f"{vietnamese.pk},approved,no,3,Nguyễn Thị Lan,no,Thành phố thông minh có an toàn không?,,"
+        f"{vietnamese.pk},approved,no,3,Nguyễn Thị Lan,no,Nguyễn Thị Hà,"
+        "Thành phố thông minh có an toàn không?,,"
         "2023-11-29T10:00:00+07:00,,,2023-11-29T10:05:00+07:00 approve mod-lan: "
         "pending -> approved\r\n"
-        f"{anonymous_q.pk},pending,no,2,,yes,Giá vé xe buýt?,,2023-11-29T10:01:00+07:00,,,\r\n"
-        f"{formula.pk},pending,no,1,'@bob,no,'=1+1,,2023-11-29T10:02:00+07:00,,,\r\n"
+        f"{anonymous_q.pk},pending,no,2,,yes,,Giá vé xe buýt?,,2023-11-29T10:01:00+07:00,,,\r\n"
+        f"{formula.pk},pending,no,1,'@bob,no,,'=1+1,,2023-11-29T10:02:00+07:00,,,\r\n"
     )
     assert response.content == expected.encode("utf-8")
     assert response.content.startswith(b"\xef\xbb\xbf")
@@ -117,8 +124,10 @@ def test_export_unknown_session_is_404(exported):
 def test_export_query_count(django_assert_num_queries, count):
     session = factories.session()
     moderator = factories.moderator(session.event)
-    for _ in range(count):
-        q = factories.question(session)
+    speakers = [factories.speaker(session.event) for _ in range(2)]
+    session.speakers.add(*speakers)
+    for i in range(count):
+        q = factories.question(session, addressed_to=speakers[i % 2])
         services.question_approve(question_id=q.pk, actor=moderator)
     client = as_user(factories.organiser(session.event))
     # token, session with event, membership, questions, their history with actors

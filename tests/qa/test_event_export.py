@@ -24,10 +24,12 @@ def summit():
     hall_b = factories.hall(event, name_vi="Hội trường Đào", name_en="Peach Hall")
     first = factories.session(hall_a, title_vi="Giao thông thông minh", title_en="Smart mobility")
     second = factories.session(hall_b, title_vi="Chuyển đổi số: [Hà Nội] / TP.HCM?")
+    ha = factories.speaker(event, name="Nguyễn Thị Hà")
+    first.speakers.add(ha)
     lan, _ = factories.participant(event, display_name="Nguyễn Thị Lan")
     voter, _ = factories.participant(event)
     named, _ = services.question_submit(
-        session=first, participant=lan, text="Khi nào có vé điện tử liên thông?"
+        session=first, participant=lan, text="Khi nào có vé điện tử liên thông?", addressed_to=ha.pk
     )
     services.question_submit(
         session=first, participant=lan, text="Xe buýt điện chạy tuyến nào?", anonymous=True
@@ -53,10 +55,18 @@ def test_json_has_every_session_its_counts_questions_and_history(summit):
     one = sessions[first.pk]
     assert one["hall"] == {"vi": "Hội trường Sen", "en": "Lotus Hall"}
     assert one["counts"] == {"questions": 2, "approved": 1, "answered": 0, "votes": 1}
-    authors = [(q["text"], q["author_name"], q["anonymous"]) for q in one["questions"]]
+    authors = [
+        (q["text"], q["author_name"], q["anonymous"], q["addressed_to"]) for q in one["questions"]
+    ]
+    ha = first.speakers.get()
     assert authors == [
-        ("Khi nào có vé điện tử liên thông?", "Nguyễn Thị Lan", False),
-        ("Xe buýt điện chạy tuyến nào?", "", True),
+        (
+            "Khi nào có vé điện tử liên thông?",
+            "Nguyễn Thị Lan",
+            False,
+            {"id": ha.pk, "name": "Nguyễn Thị Hà"},
+        ),
+        ("Xe buýt điện chạy tuyến nào?", "", True, None),
     ]
     assert [h["action"] for h in one["questions"][0]["history"]] == ["approve"]
 
@@ -73,6 +83,9 @@ def test_csv_is_one_table_excel_reads_with_vietnamese_and_no_formula(summit):
     assert lines[0].startswith("session_id,hall,session,session_starts_at,id,status")
     assert "Hội trường Sen" in text and "Khi nào có vé điện tử liên thông?" in text
     assert "'=HYPERLINK" in text
+    header = lines[0].split(",")
+    named = next(line for line in lines if "Khi nào có vé điện tử liên thông?" in line)
+    assert named.split(",")[header.index("addressed_to")] == "Nguyễn Thị Hà"
     assert len([line for line in lines[1:] if line.strip()]) >= 3
 
 
@@ -102,12 +115,14 @@ def test_xlsx_summary_and_one_sheet_per_session_cell_by_cell(summit):
     sheet = book[book.sheetnames[1]]
     header = [cell.value for cell in sheet[1]]
     rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(2)]
-    assert [(r["text"], r["author_name"], r["votes"], r["status"]) for r in rows] == [
-        ("Khi nào có vé điện tử liên thông?", "Nguyễn Thị Lan", 1, "approved"),
-        ("Xe buýt điện chạy tuyến nào?", None, 0, "pending"),
+    assert [
+        (r["text"], r["author_name"], r["addressed_to"], r["votes"], r["status"]) for r in rows
+    ] == [
+        ("Khi nào có vé điện tử liên thông?", "Nguyễn Thị Lan", "Nguyễn Thị Hà", 1, "approved"),
+        ("Xe buýt điện chạy tuyến nào?", None, None, 0, "pending"),
     ]
     assert "approve" in rows[0]["history"]
-    formula = book[book.sheetnames[2]]["G2"]
+    formula = book[book.sheetnames[2]]["H2"]
     assert (formula.value, formula.data_type) == ('=HYPERLINK("x")', "s")
 
 

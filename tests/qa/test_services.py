@@ -215,6 +215,65 @@ def test_question_submit_refused(session_kw, kw, code, status, published):
     assert published(streams.moderation_stream(session.pk)) == []
 
 
+def test_question_submit_addressed_to_a_speaker_of_the_session(
+    django_capture_on_commit_callbacks, published
+):
+    session = factories.session(moderation="post")
+    ha = factories.speaker(session.event, name="Nguyễn Thị Hà")
+    session.speakers.add(ha, factories.speaker(session.event))
+    participant, _ = factories.participant(session.event)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        question, _ = services.question_submit(
+            session=session, participant=participant, text="Chị nghĩ sao?", addressed_to=ha.pk
+        )
+
+    question.refresh_from_db()
+    assert question.addressed_to_id == ha.pk
+    assert question_public(question)["addressed_to"] == {"id": ha.pk, "name": "Nguyễn Thị Hà"}
+    ((_kind, sent),) = published(streams.display_stream(session.hall_id))
+    assert sent["addressed_to"] == {"id": ha.pk, "name": "Nguyễn Thị Hà"}
+
+
+def test_question_submit_addressed_to_nobody_is_everyone():
+    session = factories.session()
+    session.speakers.add(factories.speaker(session.event))
+    participant, _ = factories.participant(session.event)
+
+    question, _ = services.question_submit(
+        session=session, participant=participant, text="Cho mọi người?", addressed_to=None
+    )
+
+    assert (question.addressed_to_id, question_public(question)["addressed_to"]) == (None, None)
+
+
+@pytest.mark.parametrize("whose", ["other_session", "other_event", "unknown"])
+def test_question_submit_addressed_to_someone_else_refused(whose, published):
+    session = factories.session()
+    session.speakers.add(factories.speaker(session.event))
+    other = factories.session(factories.hall(session.event))
+    other.speakers.add(speaker := factories.speaker(session.event))
+    speaker_id = {
+        "other_session": speaker.pk,  # the same event, another session's speaker
+        "other_event": factories.speaker(factories.event()).pk,
+        "unknown": 987654,
+    }[whose]
+    participant, _ = factories.participant(session.event)
+
+    with pytest.raises(DomainError) as error:
+        services.question_submit(
+            session=session, participant=participant, text="Câu hỏi?", addressed_to=speaker_id
+        )
+
+    assert (error.value.code, error.value.status, error.value.field) == (
+        "question.addressed_to_invalid",
+        400,
+        "addressed_to",
+    )
+    assert Question.objects.count() == 0
+    assert published(streams.moderation_stream(session.pk)) == []
+
+
 # ---- question transitions ---------------------------------------------------------------------
 
 
@@ -461,6 +520,87 @@ def test_question_edit_empty_text_refused(hall_session):
 
     question.refresh_from_db()
     assert (error.value.code, question.text, question.version) == ("question.empty", "Gốc?", 1)
+
+
+@pytest.fixture
+def addressed(hall_session):
+    """An approved question of the hall session, addressed to Hà; Minh speaks there too."""
+    session, moderator = hall_session
+    ha = factories.speaker(session.event, name="Nguyễn Thị Hà")
+    minh = factories.speaker(session.event, name="Trần Văn Minh")
+    session.speakers.add(ha, minh)
+    question = factories.question(session, status="approved", text="Gốc?", addressed_to=ha)
+    return question, moderator, ha, minh
+
+
+def test_question_edit_changes_the_speaker_audited_versioned_published(
+    addressed, django_capture_on_commit_callbacks, published
+):
+    question, moderator, ha, minh = addressed
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.question_edit(question_id=question.pk, actor=moderator, addressed_to=minh.pk)
+
+    question.refresh_from_db()
+    assert (question.addressed_to_id, question.text, question.version) == (minh.pk, "Gốc?", 2)
+    detail = {
+        "addressed_to": {
+            "from": {"id": ha.pk, "name": "Nguyễn Thị Hà"},
+            "to": {"id": minh.pk, "name": "Trần Văn Minh"},
+        }
+    }
+    assert audit_rows(question) == [(moderator.pk, "edit", "approved", "approved", detail)]
+    ((_kind, sent),) = published(streams.display_stream(question.session.hall_id))
+    assert sent["addressed_to"] == {"id": minh.pk, "name": "Trần Văn Minh"}
+
+
+def test_question_edit_clears_the_speaker_and_text_in_one_change(addressed):
+    question, moderator, ha, _minh = addressed
+
+    services.question_edit(question_id=question.pk, actor=moderator, text="Mới?", addressed_to=None)
+
+    question.refresh_from_db()
+    assert (question.addressed_to_id, question.text, question.version) == (None, "Mới?", 2)
+    detail = {
+        "old_text": "Gốc?",
+        "new_text": "Mới?",
+        "addressed_to": {"from": {"id": ha.pk, "name": "Nguyễn Thị Hà"}, "to": None},
+    }
+    assert audit_rows(question) == [(moderator.pk, "edit", "approved", "approved", detail)]
+
+
+def test_question_edit_text_only_keeps_the_speaker(addressed):
+    question, moderator, ha, _minh = addressed
+
+    services.question_edit(question_id=question.pk, actor=moderator, text="Mới?")
+
+    question.refresh_from_db()
+    assert (question.addressed_to_id, question.text) == (ha.pk, "Mới?")
+
+
+def test_question_edit_same_speaker_changes_nothing(addressed, django_capture_on_commit_callbacks):
+    question, moderator, ha, _minh = addressed
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.question_edit(question_id=question.pk, actor=moderator, addressed_to=ha.pk)
+
+    question.refresh_from_db()
+    assert (question.version, audit_rows(question), callbacks) == (1, [], [])
+
+
+def test_question_edit_speaker_of_another_session_refused(addressed):
+    question, moderator, ha, _minh = addressed
+    stranger = factories.speaker(question.session.event)
+
+    with pytest.raises(DomainError) as error:
+        services.question_edit(
+            question_id=question.pk, actor=moderator, text="Mới?", addressed_to=stranger.pk
+        )
+
+    question.refresh_from_db()
+    assert error.value.code == "question.addressed_to_invalid"
+    assert (question.addressed_to_id, question.text, question.version) == (ha.pk, "Gốc?", 1)
+    assert audit_rows(question) == []
 
 
 # ---- merge ------------------------------------------------------------------------------------

@@ -159,6 +159,51 @@ async def test_bad_questions_are_refused_with_a_code_and_nothing_is_stored(
     assert (await client.receive_type("pong"))["type"] == "pong"
 
 
+@database_sync_to_async
+def speakers_for(session):
+    """Hà speaks in the session; Minh in another session of the same event."""
+    ha = factories.speaker(session.event, name="Nguyễn Thị Hà")
+    session.speakers.add(ha)
+    other = factories.session(factories.hall(session.event))
+    minh = factories.speaker(session.event, name="Trần Văn Minh")
+    other.speakers.add(minh)
+    return ha, minh
+
+
+@database_sync_to_async
+def addressed_of(session):
+    asked = Question.objects.filter(session=session, status="pending").order_by("id")
+    return list(asked.values_list("text", "addressed_to_id"))
+
+
+async def test_ask_addressed_to_a_speaker_over_socket(stream_client):
+    session, _ = await open_session()
+    ha, _minh = await speakers_for(session)
+    client, _ = await phone(stream_client, session)
+
+    await client.send({"type": "ask", "text": "Chị nghĩ sao?", "addressed_to": ha.pk, "ref": "a"})
+    asked = await client.receive_type("asked")
+
+    assert asked["data"]["question"]["addressed_to"] == {"id": ha.pk, "name": "Nguyễn Thị Hà"}
+    assert await addressed_of(session) == [("Chị nghĩ sao?", ha.pk)]
+
+
+@pytest.mark.parametrize("whose", ["other_session", "unknown", "not_an_id"])
+async def test_ask_addressed_to_someone_else_is_refused_with_the_field(stream_client, whose):
+    session, _ = await open_session()
+    _ha, minh = await speakers_for(session)
+    client, _ = await phone(stream_client, session)
+    value = {"other_session": minh.pk, "unknown": 987654, "not_an_id": "Hà"}[whose]
+
+    await client.send({"type": "ask", "text": "Câu hỏi?", "addressed_to": value, "ref": "a"})
+    error = await client.receive_type("error")
+
+    code = "invalid" if whose == "not_an_id" else "question.addressed_to_invalid"
+    assert (error["data"]["code"], error["data"]["ref"]) == (code, "a")
+    assert list(error["data"]["fields"]) == ["addressed_to"]
+    assert await addressed_of(session) == []
+
+
 async def test_ask_when_qa_is_closed_is_refused(stream_client):
     session, _ = await open_session(qa_open=False)
     client, _ = await phone(stream_client, session)
