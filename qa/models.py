@@ -10,6 +10,8 @@ from live.models import Event, Session
 from qa.enums import PUBLIC_STATUSES, QuestionAction, QuestionStatus
 
 QUESTION_MAX_LENGTH = 500
+# A translation may run longer than its question (Vietnamese to English and back).
+TRANSLATION_MAX_LENGTH = 1000
 AUTHOR_NAME_MAX_LENGTH = 80
 
 
@@ -41,6 +43,12 @@ class Participant(models.Model):
         return token, hash_token(token)
 
 
+class QuestionLanguage(models.TextChoices):
+    VIETNAMESE = "vi", _("Vietnamese")
+    ENGLISH = "en", _("English")
+    OTHER = "other", _("Other")
+
+
 class Question(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="questions")
     participant = models.ForeignKey(
@@ -68,6 +76,22 @@ class Question(models.Model):
     # pinned question. NULL when not queued; only approved, unpinned questions wait there.
     queue_position = models.PositiveSmallIntegerField(
         _("place in the queue"), null=True, blank=True
+    )
+    # Both languages (issue 14): the language it was typed in, detected at submit
+    # (qa/language.py); a moderator's translation into the other one; and the translation
+    # server's suggestion for it, shown to moderators only.
+    language = models.CharField(
+        _("language"), max_length=5, choices=QuestionLanguage.choices, blank=True
+    )
+    translation = models.TextField(_("translation"), max_length=TRANSLATION_MAX_LENGTH, blank=True)
+    translation_language = models.CharField(
+        _("language of the translation"),
+        max_length=5,
+        choices=QuestionLanguage.choices,
+        blank=True,
+    )
+    translation_suggestion = models.TextField(
+        _("suggested translation"), max_length=TRANSLATION_MAX_LENGTH, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -6,10 +6,12 @@ after cleaning, names up to 80) are the services', with their own error codes.""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from live.serializers import MAX_DB_INT, ErrorSerializer, VersionField
 from qa.enums import BULK_ACTIONS, QuestionAction, QuestionStatus
+from qa.models import QuestionLanguage
 
 RAW_TEXT_MAX = 5000
 RAW_NAME_MAX = 1000
@@ -73,8 +75,28 @@ class QueueSerializer(serializers.Serializer):
 
 
 class QuestionEditSerializer(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=RAW_TEXT_MAX)
+    """Either the question's new `text` (an edit) or its `translation` (issue 14), one per
+    request: each is its own audited change."""
+
+    text = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=RAW_TEXT_MAX
+    )
+    translation = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=RAW_TEXT_MAX,
+        help_text="The question in the other language (Vietnamese <-> English); empty removes it.",
+    )
     version = VersionField()
+
+    def validate(self, attrs):
+        given = [field for field in ("text", "translation") if field in attrs]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                _("Send either the text or the translation."), code="edit.one_field"
+            )
+        return attrs
 
 
 class MergeSerializer(serializers.Serializer):
@@ -122,6 +144,19 @@ class QuestionPublicSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     answered_at = serializers.DateTimeField(allow_null=True)
+    language = serializers.ChoiceField(
+        choices=QuestionLanguage.choices,
+        allow_blank=True,
+        help_text="The language it was typed in, detected at submit: `vi`, `en` or `other`.",
+    )
+    translation = serializers.CharField(
+        allow_blank=True, help_text="A moderator's translation into the other language."
+    )
+    translation_language = serializers.ChoiceField(
+        choices=QuestionLanguage.choices,
+        allow_blank=True,
+        help_text="The language of `translation`; empty without one.",
+    )
 
 
 class ActionSerializer(serializers.Serializer):
@@ -144,6 +179,10 @@ class QuestionModerationSerializer(QuestionPublicSerializer):
     merged_into = serializers.IntegerField(allow_null=True)
     updated_at = serializers.DateTimeField()
     last_action = ActionSerializer(allow_null=True)
+    translation_suggestion = serializers.CharField(
+        allow_blank=True,
+        help_text="The translation server's suggestion for `translation` (empty: none yet).",
+    )
 
 
 class VersionConflictSerializer(ErrorSerializer):
