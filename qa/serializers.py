@@ -213,6 +213,11 @@ class ExportQuestionSerializer(serializers.Serializer):
     votes = serializers.IntegerField()
     text = serializers.CharField()
     original_text = serializers.CharField()
+    language = serializers.ChoiceField(choices=QuestionLanguage.choices, allow_blank=True)
+    translation = serializers.CharField(allow_blank=True)
+    translation_language = serializers.ChoiceField(
+        choices=QuestionLanguage.choices, allow_blank=True
+    )
     author_name = serializers.CharField(help_text="Empty when anonymous.")
     anonymous = serializers.BooleanField()
     created_at = serializers.DateTimeField()

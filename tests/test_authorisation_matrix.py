@@ -54,6 +54,8 @@ ENDPOINTS = [
      ORGANISERS, 200),
     ("event export", "get", lambda e, h, s, q: f"/api/v1/events/{e.slug}/export/", None,
      ORGANISERS, 200),
+    ("question translation", "patch", lambda e, h, s, q: f"/api/v1/questions/{q.pk}/",
+     {"translation": "When will Hanoi have e-tickets?"}, MODERATORS, 200),
     ("control room page", "get", lambda e, h, s, q: f"/moderate/events/{e.slug}/control/", None,
      PAGES, 200),
     ("report page", "get", lambda e, h, s, q: f"/moderate/events/{e.slug}/report/", None,
