@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from live.models import Event, Session
 from qa.enums import PUBLIC_STATUSES, QuestionAction, QuestionStatus
@@ -46,7 +47,7 @@ class Participant(models.Model):
 class QuestionLanguage(models.TextChoices):
     VIETNAMESE = "vi", _("Vietnamese")
     ENGLISH = "en", _("English")
-    OTHER = "other", _("Other")
+    OTHER = "other", pgettext_lazy("language", "Other")
 
 
 class Question(models.Model):
