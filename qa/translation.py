@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 # A translation server's answer is a sentence or two; anything longer is not one.
 MAX_RESPONSE_BYTES = 64 * 1024
+# Jobs waiting or running at most: a question storm against a slow or dead server drops
+# suggestions (logged) rather than queue minutes of work and memory behind it.
+MAX_PENDING = 200
 
 
 class TranslationError(Exception):
@@ -105,6 +108,9 @@ def run_after_commit(job: Callable[[], None]) -> None:
     rolls back). The job's own errors are logged, its database connection closed."""
 
     def submit() -> None:
+        if len(_running) >= MAX_PENDING:
+            log.warning("translation pool full (%d jobs): a suggestion is skipped", MAX_PENDING)
+            return
         future = _get_pool().submit(_run, job)
         _running.add(future)
         future.add_done_callback(_running.discard)

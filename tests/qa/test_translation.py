@@ -330,3 +330,21 @@ def test_translate_client_answers_and_errors(translate_server):
     with pytest.raises(translation.TranslationError) as error:
         translation.translate("Xin chào", source="vi", target="en")
     assert str(error.value) == "HTTP 429: Too many request limits violations"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_suggestions_beyond_the_pool_bound_are_skipped_not_queued(
+    translate_server, caplog, monkeypatch
+):
+    """A storm against a slow server: at most MAX_PENDING jobs wait; the rest are skipped."""
+    monkeypatch.setattr(translation, "MAX_PENDING", 2)
+    translate_server.mode = "slow"
+    translate_server.delay = 3.0  # each job holds its place for the 1 s timeout
+    session = factories.session()
+
+    for i in range(4):
+        ask(session, f"Câu hỏi số {i} về vé điện tử?")
+    assert translation.wait_idle(timeout=10)
+
+    assert len(translate_server.requests) == 2
+    assert caplog.text.count("translation pool full (2 jobs)") == 2
