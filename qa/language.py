@@ -77,8 +77,7 @@ _EN_WORDS = _words(
     city cities smart plan plans data public service services people citizens government
     transport traffic metro bus buses line energy power electricity solar wind digital
     identity id card app online system systems cost costs price prices year years time
-    new good great point talk speaker question timeline open decides ownership sounds
-    happens goes down share slides protect hackers use used using work works start
+    new good great point talk speaker question use used using work works start
     """
 )
 
