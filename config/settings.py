@@ -269,6 +269,14 @@ ANONYMISE_AFTER_DAYS = (
     int(os.environ["ANONYMISE_AFTER_DAYS"]) if os.environ.get("ANONYMISE_AFTER_DAYS") else None
 )
 
+# Machine translation suggestions for moderators (qa/translation.py): a server speaking the
+# LibreTranslate HTTP API on the venue LAN (the compose profile `translate`). Empty: no
+# suggestions, everything else works. Asked after commit, off the request path, with this
+# timeout in seconds.
+TRANSLATE_URL = os.environ.get("TRANSLATE_URL", "").strip().rstrip("/")
+TRANSLATE_API_KEY = os.environ.get("TRANSLATE_API_KEY", "")
+TRANSLATE_TIMEOUT = float(os.environ.get("TRANSLATE_TIMEOUT", "5"))
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hội thảo Live Q&A API",
     "DESCRIPTION": "Audience and moderator API of the live Q&A backend.",
@@ -281,6 +289,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "QuestionStatusEnum": "qa.enums.QuestionStatus",
         "QuestionActionEnum": "qa.enums.QuestionAction",
+        "QuestionLanguageEnum": "qa.models.QuestionLanguage",
         "BulkActionEnum": "qa.enums.BULK_ACTIONS",
         "SessionStatusEnum": "live.enums.SessionStatus",
         "ModerationModeEnum": "live.enums.ModerationMode",

@@ -8,6 +8,7 @@ from live.admin import EventAdmin
 from live.errors import DomainError
 from qa import services
 from qa.enums import QuestionAction, next_status
+from qa.language import detect_language
 from qa.models import ModerationAction, Participant, Question, Vote
 
 
@@ -53,7 +54,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
     form = QuestionAdminForm
     list_display = ("id", "text", "session", "status", "pinned", "vote_count", "created_at")
-    list_filter = ("status", "pinned", "anonymous", "session__event", "session")
+    list_filter = ("status", "pinned", "anonymous", "language", "session__event", "session")
     search_fields = ("text", "original_text", "author_name")
     # Status and pin change only through the moderation services (audit, broadcast).
     readonly_fields = (
@@ -78,6 +79,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
+            obj.language = detect_language(obj.text)  # as at submit (issue 14)
             super().save_model(request, obj, form, change)
             return
         if "text" in form.changed_data:

@@ -394,9 +394,13 @@ class QuestionView(ModerationView):
         self.moderated_question(question_id)
         form = QuestionEditSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        question = services.question_edit(
-            question_id=question_id, actor=request.user, **form.validated_data
-        )
+        data = form.validated_data
+        if "translation" in data:  # issue 14
+            question = services.question_translate(
+                question_id=question_id, actor=request.user, **data
+            )
+        else:
+            question = services.question_edit(question_id=question_id, actor=request.user, **data)
         return Response(moderation_view(question))
 
 

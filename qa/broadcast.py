@@ -12,7 +12,7 @@ from qa import messages
 from qa.enums import PUBLIC_STATUSES, QuestionStatus
 from qa.models import Question
 from qa.representations import question_moderation, question_public
-from qa.selectors import last_actions, public_questions
+from qa.selectors import last_action_of, last_actions, public_questions
 
 
 def question_changed(question: Question, *, before: str | None, last_action=None) -> None:
@@ -34,6 +34,16 @@ def question_changed(question: Question, *, before: str | None, last_action=None
         public = [streams.session_stream(session.pk), *display_streams_showing(session)]
         reason = "merged" if question.merged_into_id else question.status
         publish_on_commit(public, messages.QUESTION_REMOVED, {"id": question.pk, "reason": reason})
+
+
+def moderation_changed(question: Question) -> None:
+    """After commit, `question.updated` for moderators only: a change nobody else sees (the
+    machine translation suggestion)."""
+    publish_on_commit(
+        [streams.moderation_stream(question.session_id)],
+        messages.QUESTION_UPDATED,
+        question_moderation(question, last_action_of(question)),
+    )
 
 
 # The coalescing window of vote tallies (one `votes.updated` per window and session).

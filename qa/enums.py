@@ -30,6 +30,7 @@ class QuestionAction(models.TextChoices):
     SESSION = "session", _("Session changed")
     QUEUE = "queue", _("Queued for the stage")
     UNQUEUE = "unqueue", _("Taken out of the stage queue")
+    TRANSLATE = "translate", _("Translated")
 
 
 S = QuestionStatus
@@ -55,6 +56,7 @@ FLAG_ACTIONS: dict[str, frozenset[str]] = {
     QuestionAction.PIN: frozenset({S.APPROVED}),
     QuestionAction.UNPIN: frozenset({S.APPROVED, S.ANSWERED}),
     QuestionAction.EDIT: frozenset({S.PENDING, S.APPROVED, S.ANSWERED, S.REJECTED}),
+    QuestionAction.TRANSLATE: frozenset({S.PENDING, S.APPROVED, S.ANSWERED, S.REJECTED}),
 }
 
 # What the moderator console's button for each action says. The action labels above say what
@@ -69,6 +71,7 @@ ACTION_BUTTONS: dict[str, Promise] = {
     QuestionAction.PIN: _("Pin"),
     QuestionAction.UNPIN: _("Unpin"),
     QuestionAction.EDIT: _("Edit"),
+    QuestionAction.TRANSLATE: _("Translate"),
 }
 
 # What the audience and the hall displays see.

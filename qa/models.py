@@ -5,11 +5,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from live.models import Event, Session, Speaker
 from qa.enums import PUBLIC_STATUSES, QuestionAction, QuestionStatus
 
 QUESTION_MAX_LENGTH = 500
+# A translation may run longer than its question (Vietnamese to English and back).
+TRANSLATION_MAX_LENGTH = 1000
 AUTHOR_NAME_MAX_LENGTH = 80
 
 
@@ -39,6 +42,12 @@ class Participant(models.Model):
     def new_token() -> tuple[str, str]:
         token = secrets.token_urlsafe(32)
         return token, hash_token(token)
+
+
+class QuestionLanguage(models.TextChoices):
+    VIETNAMESE = "vi", _("Vietnamese")
+    ENGLISH = "en", _("English")
+    OTHER = "other", pgettext_lazy("language", "Other")
 
 
 class Question(models.Model):
@@ -77,6 +86,22 @@ class Question(models.Model):
     # pinned question. NULL when not queued; only approved, unpinned questions wait there.
     queue_position = models.PositiveSmallIntegerField(
         _("place in the queue"), null=True, blank=True
+    )
+    # Both languages (issue 14): the language it was typed in, detected at submit
+    # (qa/language.py); a moderator's translation into the other one; and the translation
+    # server's suggestion for it, shown to moderators only.
+    language = models.CharField(
+        _("language"), max_length=5, choices=QuestionLanguage.choices, blank=True
+    )
+    translation = models.TextField(_("translation"), max_length=TRANSLATION_MAX_LENGTH, blank=True)
+    translation_language = models.CharField(
+        _("language of the translation"),
+        max_length=5,
+        choices=QuestionLanguage.choices,
+        blank=True,
+    )
+    translation_suggestion = models.TextField(
+        _("suggested translation"), max_length=TRANSLATION_MAX_LENGTH, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -30,6 +30,10 @@ def question_public(question: Question) -> dict:
         "version": question.version,
         "created_at": question.created_at.isoformat(),
         "answered_at": question.answered_at.isoformat() if question.answered_at else None,
+        # Both languages (issue 14): the language it is in, and a moderator's translation.
+        "language": question.language,
+        "translation": question.translation,
+        "translation_language": question.translation_language,
     }
 
 
@@ -55,6 +59,8 @@ def question_moderation(question: Question, last_action: ModerationAction | None
             "merged_into": question.merged_into_id,
             "updated_at": question.updated_at.isoformat(),
             "last_action": action_data(last_action),
+            # The translation server's proposal: for moderators only, never on a public stream.
+            "translation_suggestion": question.translation_suggestion,
         }
     )
     return data

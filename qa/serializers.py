@@ -6,10 +6,12 @@ after cleaning, names up to 80) are the services', with their own error codes.""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from live.serializers import MAX_DB_INT, ErrorSerializer, VersionField
 from qa.enums import BULK_ACTIONS, QuestionAction, QuestionStatus
+from qa.models import QuestionLanguage
 
 RAW_TEXT_MAX = 5000
 RAW_NAME_MAX = 1000
@@ -86,18 +88,31 @@ class QueueSerializer(serializers.Serializer):
 
 
 class QuestionEditSerializer(serializers.Serializer):
-    """At least one of `text` and `addressed_to`; an absent one stays as it is."""
+    """Either an edit - `text` and/or `addressed_to`, an absent one stays as it is - or the
+    question's `translation` (issue 14) alone: each is its own audited change."""
 
     text = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, max_length=RAW_TEXT_MAX
     )
     addressed_to = addressed_to_field(required=False)
+    translation = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=RAW_TEXT_MAX,
+        help_text="The question in the other language (Vietnamese <-> English); empty removes it.",
+    )
     version = VersionField()
 
     def validate(self, attrs):
-        if "text" not in attrs and "addressed_to" not in attrs:
+        edit = [field for field in ("text", "addressed_to") if field in attrs]
+        if "translation" not in attrs and not edit:
             raise serializers.ValidationError(
                 {"text": [serializers.Field.default_error_messages["required"]]}
+            )
+        if "translation" in attrs and edit:
+            raise serializers.ValidationError(
+                _("Send the text or the speaker, or else the translation."), code="edit.one_field"
             )
         return attrs
 
@@ -155,6 +170,19 @@ class QuestionPublicSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     answered_at = serializers.DateTimeField(allow_null=True)
+    language = serializers.ChoiceField(
+        choices=QuestionLanguage.choices,
+        allow_blank=True,
+        help_text="The language it was typed in, detected at submit: `vi`, `en` or `other`.",
+    )
+    translation = serializers.CharField(
+        allow_blank=True, help_text="A moderator's translation into the other language."
+    )
+    translation_language = serializers.ChoiceField(
+        choices=QuestionLanguage.choices,
+        allow_blank=True,
+        help_text="The language of `translation`; empty without one.",
+    )
 
 
 class ActionSerializer(serializers.Serializer):
@@ -177,6 +205,10 @@ class QuestionModerationSerializer(QuestionPublicSerializer):
     merged_into = serializers.IntegerField(allow_null=True)
     updated_at = serializers.DateTimeField()
     last_action = ActionSerializer(allow_null=True)
+    translation_suggestion = serializers.CharField(
+        allow_blank=True,
+        help_text="The translation server's suggestion for `translation` (empty: none yet).",
+    )
 
 
 class VersionConflictSerializer(ErrorSerializer):
@@ -207,6 +239,11 @@ class ExportQuestionSerializer(serializers.Serializer):
     votes = serializers.IntegerField()
     text = serializers.CharField()
     original_text = serializers.CharField()
+    language = serializers.ChoiceField(choices=QuestionLanguage.choices, allow_blank=True)
+    translation = serializers.CharField(allow_blank=True)
+    translation_language = serializers.ChoiceField(
+        choices=QuestionLanguage.choices, allow_blank=True
+    )
     author_name = serializers.CharField(help_text="Empty when anonymous.")
     anonymous = serializers.BooleanField()
     addressed_to = AddressedToSerializer(

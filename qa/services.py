@@ -8,6 +8,7 @@ WebSocket command call these, nothing else."""
 from __future__ import annotations
 
 import datetime
+import logging
 import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from live.enums import SessionStatus
 from live.errors import Conflict, DomainError, IllegalTransition
 from live.models import Event, Session, Speaker
-from qa import broadcast
+from qa import broadcast, translation
 from qa.enums import (
     PUBLIC_STATUSES,
     QUEUE_STATUSES,
@@ -30,17 +31,22 @@ from qa.enums import (
     QuestionStatus,
     next_status,
 )
+from qa.language import detect_language
 from qa.models import (
     AUTHOR_NAME_MAX_LENGTH,
     QUESTION_MAX_LENGTH,
+    TRANSLATION_MAX_LENGTH,
     ModerationAction,
     Participant,
     Question,
+    QuestionLanguage,
     Vote,
 )
 from qa.representations import addressed_to_data
 from qa.selectors import last_actions
 from qa.text import clean_text
+
+log = logging.getLogger(__name__)
 
 
 class VersionConflict(Conflict):
@@ -145,8 +151,10 @@ def question_submit(
                 status=status,
                 client_id=client_id or None,
                 addressed_to=speaker,
+                language=detect_language(text),  # issue 14: both languages
             )
             broadcast.question_changed(question, before=None)
+            suggest_translation_on_commit(question)  # issue 14: after commit, off the request
     except IntegrityError:
         # A concurrent retry with the same client_id won the race.
         if client_id:
@@ -356,6 +364,101 @@ def question_edit(
             detail=detail,
         )
         broadcast.question_changed(question, before=question.status, last_action=record)
+    return question
+
+
+# ---- both languages (issue 14) ---------------------------------------------------------------
+
+
+def translation_target(language: str) -> str:
+    """The other language of the summit: a Vietnamese question is translated into English,
+    an English one (or one in another language) into Vietnamese."""
+    return (
+        QuestionLanguage.ENGLISH
+        if language == QuestionLanguage.VIETNAMESE
+        else QuestionLanguage.VIETNAMESE
+    )
+
+
+def question_translate(
+    *, question_id: int, actor, translation: str, version: int | None = None
+) -> Question:
+    """A moderator gives a question its translation into the other language (empty: none).
+
+    Side effects, like an edit: the version bumped, a ModerationAction `translate` (detail:
+    the translation before and after), after commit `question.updated` on every stream that
+    shows the question."""
+    text = clean_text(translation)
+    if len(text) > TRANSLATION_MAX_LENGTH:
+        raise DomainError(
+            _("A translation has at most %(n)d characters.") % {"n": TRANSLATION_MAX_LENGTH},
+            code="question.translation_too_long",
+        )
+    with transaction.atomic():
+        question = _locked(question_id)
+        _check_version(question, version)
+        next_status(QuestionAction.TRANSLATE, question.status)
+        if text == question.translation:
+            return question
+        old = question.translation
+        question.translation = text
+        question.translation_language = translation_target(question.language) if text else ""
+        _save(question, ["translation", "translation_language"])
+        record = _record(
+            question,
+            actor=actor,
+            action=QuestionAction.TRANSLATE,
+            before=question.status,
+            detail={
+                "old_translation": old,
+                "new_translation": text,
+                "language": question.translation_language,
+            },
+        )
+        broadcast.question_changed(question, before=question.status, last_action=record)
+    return question
+
+
+def suggest_translation_on_commit(question: Question) -> None:
+    """After commit, in the translation pool (qa/translation.py): ask the translation server
+    for the question's text in the other language and keep the answer as the question's
+    suggestion. Nothing when no server is configured or the language is neither vi nor en."""
+    if not translation.enabled() or question.language not in ("vi", "en"):
+        return
+    question_id, text, source = question.pk, question.text, question.language
+    target = translation_target(source)
+
+    def ask() -> None:
+        try:
+            suggestion = translation.translate(text, source=source, target=target)
+        except translation.TranslationError as error:
+            log.warning("no translation suggestion for question %s: %s", question_id, error)
+            return
+        question_suggestion_set(question_id=question_id, text=text, suggestion=suggestion)
+
+    translation.run_after_commit(ask)
+
+
+def question_suggestion_set(*, question_id: int, text: str, suggestion: str) -> Question | None:
+    """Keep a machine suggestion for the translation of a question whose text is still `text`
+    (a moderator may have reworded it meanwhile: then the suggestion is stale and dropped).
+
+    Not a moderator's change: no version bump (a moderator editing meanwhile is not refused
+    for it) and no audit row. After commit `question.updated` on the moderation stream only:
+    suggestions are for moderators."""
+    suggestion = suggestion[:TRANSLATION_MAX_LENGTH]
+    with transaction.atomic():
+        question = (
+            Question.objects.select_for_update(of=("self",))
+            .select_related("session")
+            .filter(pk=question_id)
+            .first()
+        )
+        if question is None or question.text != text:
+            return None
+        question.translation_suggestion = suggestion
+        question.save(update_fields=["translation_suggestion"])
+        broadcast.moderation_changed(question)
     return question
 
 

@@ -24,13 +24,23 @@ from live.views import (
     vietnamese_unless_chosen,
 )
 from qa.enums import ACTION_BUTTONS, FLAG_ACTIONS, TRANSITIONS, QuestionAction, QuestionStatus
-from qa.models import AUTHOR_NAME_MAX_LENGTH, QUESTION_MAX_LENGTH
+from qa.models import (
+    AUTHOR_NAME_MAX_LENGTH,
+    QUESTION_MAX_LENGTH,
+    TRANSLATION_MAX_LENGTH,
+    QuestionLanguage,
+)
 from qa.report import event_report
 
 
 def question_status_labels() -> dict[str, str]:
     """The question statuses in the active language: the enum's labels, on every screen."""
     return {status.value: str(status.label) for status in QuestionStatus}
+
+
+def question_language_labels() -> dict[str, str]:
+    """The languages a question is in (issue 14), in the active language."""
+    return {language.value: str(language.label) for language in QuestionLanguage}
 
 
 def question_transitions() -> dict[str, dict[str, str]]:
@@ -76,6 +86,9 @@ def _phone_strings() -> dict:
         "new_question": _("A new question is on screen."),
         "status_changed": _("Your question is now: {status}"),
         "addressed_to": _("→ {name}"),
+        # both languages (issue 14): a translated question, the original one tap away
+        "show_original": _("Show the original"),
+        "show_translation": _("Show the translation"),
     }
 
 
@@ -198,6 +211,13 @@ def _console_strings() -> dict:
         "addressed_to": _("→ {name}"),
         "everyone": pgettext("question addressed to", "Everyone"),
         "history_to": _("To: {from} → {to}"),
+        # both languages (issue 14)
+        "languages": question_language_labels(),
+        "translate_into": _("Translation into {language}, shown under the question"),
+        "suggested": _("Suggested translation: {text}"),
+        "suggestion_prefilled": _(
+            "Prefilled with the translation server's suggestion: check it before saving."
+        ),
     }
 
 
@@ -265,6 +285,7 @@ def moderator_console(request: HttpRequest, session_id: int) -> HttpResponse:
             "others": others,
             "actions": strings["actions"],
             "max_length": QUESTION_MAX_LENGTH,
+            "translation_max_length": TRANSLATION_MAX_LENGTH,
             "config": config,
             "now": timezone.now(),
             "may": may_map(capabilities),

@@ -130,3 +130,19 @@ def own_redis():
     server = RedisProcess().start()
     yield server
     server.cleanup()
+
+
+@pytest.fixture
+def translate_server(settings):
+    """A LibreTranslate-speaking server on a real socket (tests/translate_server.py), set as
+    TRANSLATE_URL with a short timeout; whatever the pool still runs is awaited after."""
+    from qa import translation
+    from tests.translate_server import TranslateServer
+
+    server = TranslateServer().start()
+    settings.TRANSLATE_URL = server.url
+    settings.TRANSLATE_API_KEY = ""
+    settings.TRANSLATE_TIMEOUT = 1.0
+    yield server
+    translation.wait_idle(timeout=10)
+    server.stop()

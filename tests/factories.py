@@ -78,7 +78,10 @@ def question(session_obj: Session, **kw) -> Question:
     if "participant" not in kw:
         kw["participant"] = participant(session_obj.event)[0]
     defaults = dict(
-        session=session_obj, text=f"Câu hỏi số {i} về giao thông thông minh?", status="pending"
+        session=session_obj,
+        text=f"Câu hỏi số {i} về giao thông thông minh?",
+        status="pending",
+        language="vi",
     )
     defaults.update(kw)
     return Question.objects.create(**defaults)

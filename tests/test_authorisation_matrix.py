@@ -100,6 +100,7 @@ ENDPOINTS = [
     ("api-session-audit", "get", S + "audit/", None, Capability.MODERATE, 200),
     ("api-session-reset", "post", S + "reset/", {}, Capability.RUN_SESSIONS, 200),
     ("api-question", "patch", Q % "pending", {"text": "Đã sửa"}, Capability.MODERATE, 200),
+    ("api-question", "patch", Q % "approved", {"translation": "When will Hanoi have e-tickets?"}, Capability.MODERATE, 200),
     ("api-question-vote", "post", Q % "approved" + "vote/", {}, PHONE, 200),
     ("api-question-vote", "delete", Q % "approved" + "vote/", None, PHONE, 200),
     ("api-question-merge", "post", Q % "approved" + "merge/", {"into": "target"}, Capability.MODERATE, 200),

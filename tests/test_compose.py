@@ -82,7 +82,16 @@ def test_compose_shape_two_replicas_behind_nginx():
     services = config["services"]
 
     assert config["version"] == "3.8"
-    assert set(services) == {"db", "redis", "migrate", "app1", "app2", "housekeeping", "nginx"}
+    assert set(services) == {
+        "db",
+        "redis",
+        "migrate",
+        "app1",
+        "app2",
+        "housekeeping",
+        "translate",
+        "nginx",
+    }
     assert "anonymise_event --due" in " ".join(services["housekeeping"]["command"])
     assert services["db"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
@@ -99,7 +108,26 @@ def test_compose_shape_two_replicas_behind_nginx():
     # nginx serves the files the migrate service collected, from the same volume.
     assert "static:/srv/static:ro" in nginx["volumes"]
     assert "static:/srv/static" in services["migrate"]["volumes"]
-    assert set(config["volumes"]) == {"pgdata", "static"}
+    assert set(config["volumes"]) == {"pgdata", "static", "ltmodels"}
+
+
+def test_compose_translate_service_is_optional_libretranslate_for_en_and_vi():
+    """Issue 14: started only with `--profile translate`; nothing depends on it (no server:
+    no suggestions, everything else works); the app finds it through TRANSLATE_URL."""
+    config = compose()
+    services = config["services"]
+    translate = services["translate"]
+
+    assert translate["image"].startswith("libretranslate/libretranslate:")
+    assert translate["profiles"] == ["translate"]
+    assert translate["environment"]["LT_LOAD_ONLY"] == "en,vi"
+    assert "ltmodels:/home/libretranslate/.local" in translate["volumes"]
+    assert all("translate" not in s.get("depends_on", {}) for s in services.values())
+    assert all("profiles" not in s for name, s in services.items() if name != "translate")
+    for name, service in app_services(config).items():
+        env = service["environment"]
+        assert env["TRANSLATE_URL"] == "${TRANSLATE_URL:-}", name
+        assert env["TRANSLATE_TIMEOUT"] == "${TRANSLATE_TIMEOUT:-5}", name
 
 
 def test_compose_database_budget_matches_postgres_and_the_replicas():

@@ -169,6 +169,8 @@
     return n === 1 ? S.votes_one : fmt(S.votes_many, { n: n });
   }
 
+  var showOriginal = new Set(); // ids of translated questions the reader switched back
+
   function buildPublic(q) {
     var li = el("li", "q");
     li.dataset.id = q.id;
@@ -176,7 +178,17 @@
     var badges = el("p", "q-badges small");
     var text = el("p", "q-text");
     var meta = el("p", "q-meta small muted");
-    body.append(badges, text, meta);
+    // Both languages (issue 14): the question in the reader's page language when the
+    // moderators translated it, the original one tap away.
+    var other = el("button", "btn btn-link btn-small q-lang-toggle");
+    other.type = "button";
+    other.addEventListener("click", function () {
+      var id = Number(li.dataset.id);
+      if (showOriginal.has(id)) showOriginal.delete(id);
+      else showOriginal.add(id);
+      updatePublic(li, store.questions.get(id));
+    });
+    body.append(badges, text, meta, other);
     var vote = el("button", "vote");
     vote.type = "button";
     var count = el("span", "vote-count");
@@ -210,8 +222,16 @@
       ].filter(Boolean)
     );
     badges.hidden = !badges.firstChild;
-    body.querySelector(".q-text").textContent = q.text;
+    var translated = inReadersLanguage(q);
+    var original = !translated || showOriginal.has(q.id);
+    var text = body.querySelector(".q-text");
+    text.textContent = original ? q.text : q.translation;
+    text.lang = original ? (q.language === "vi" || q.language === "en" ? q.language : "") : cfg.lang;
     body.querySelector(".q-meta").textContent = q.author_name || S.anonymous;
+    var toggle = body.querySelector(".q-lang-toggle");
+    toggle.hidden = !translated;
+    toggle.textContent = original ? S.show_translation : S.show_original;
+    toggle.setAttribute("aria-pressed", original ? "true" : "false");
     li.classList.toggle("is-pinned", !!q.pinned);
     li.classList.toggle("is-answered", q.status === "answered");
     var vote = li.lastChild;
@@ -220,6 +240,11 @@
     vote.setAttribute("aria-label", (voted ? S.unvote : S.vote) + " (" + votesText(q.votes) + ")");
     vote.lastChild.textContent = String(q.votes);
     vote.disabled = q.status !== "approved";
+  }
+
+  /** A translation into the language this page is read in, of a question asked in another. */
+  function inReadersLanguage(q) {
+    return !!q.translation && q.translation_language === cfg.lang && q.language !== cfg.lang;
   }
 
   function renderPublic() {

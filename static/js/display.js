@@ -86,9 +86,14 @@
     box.hidden = !pinned;
     stage.classList.toggle("has-pinned", !!pinned);
     if (pinned) {
+      // In the language it was asked in, large; its translation under it, as the session's
+      // title in the other language is under the title.
       $("d-pinned-text").textContent = pinned.text;
       $("d-pinned-to").textContent = toText(pinned);
       $("d-pinned-to").hidden = !pinned.addressed_to;
+      $("d-pinned-text").lang = pinned.language === "vi" || pinned.language === "en" ? pinned.language : "";
+      $("d-pinned-alt").textContent = pinned.translation || "";
+      $("d-pinned-alt").lang = pinned.translation_language || "";
       $("d-pinned-meta").textContent = (pinned.author_name || "") + (pinned.author_name ? " · " : "") + votesText(pinned.votes);
     }
     var limit = store.hall && typeof store.hall.top_questions === "number" ? store.hall.top_questions : TOP;

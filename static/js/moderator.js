@@ -17,13 +17,14 @@
   var selectedId = null;
   var COLUMNS = ["col-incoming", "col-screen", "col-done"];
   var editing = null;
+  var translating = null; // {id, version}: the version the editor was opened on
   var merging = null;
   var picked = new Set(); // question ids ticked for a bulk action
   var lastPicked = null; // for shift-click ranges
   var screenSort = "votes"; // the "On screen" column: "votes" (the display's order) or "time"
   // Which buttons a card shows, in this order, is the console's choice; which moves a question
   // allows is the server's table (cfg.question_transitions: action -> {from: to}).
-  var BUTTONS = ["approve", "pin", "unpin", "answer", "restore", "edit", "merge", "reject", "archive"];
+  var BUTTONS = ["approve", "pin", "unpin", "answer", "restore", "edit", "translate", "merge", "reject", "archive"];
   // docs/api.md: nobody signed in, a bad token, a refused CSRF check, not a moderator here.
   // ... or (organiser.forbidden) a moderator asking for what only an organiser may do.
   var NOT_ALLOWED = ["auth.required", "auth.failed", "auth.forbidden", "moderation.forbidden", "organiser.forbidden"];
@@ -61,8 +62,10 @@
     var q = store.questions.get(id);
     if (!q) return Promise.resolve();
     var body = Object.assign({ version: q.version }, extra || {});
-    var method = action === "edit" ? "PATCH" : "POST";
-    var path = action === "edit" ? "questions/" + id + "/" : "questions/" + id + "/" + action + "/";
+    // An edit and a translation are both a PATCH of the question (docs/api.md).
+    var patch = action === "edit" || action === "translate";
+    var method = patch ? "PATCH" : "POST";
+    var path = patch ? "questions/" + id + "/" : "questions/" + id + "/" + action + "/";
     return api(method, path, body)
       .then(function (res) {
         var code = errorCode(res);
@@ -134,7 +137,18 @@
 
   function signature(q) {
     var to = q.addressed_to ? q.addressed_to.id + ":" + q.addressed_to.name : "";
-    return [q.version, q.votes, q.status, q.pinned, q.text, q.merged_into, q.queue_position, to].join("|");
+    return [
+      q.version,
+      q.votes,
+      q.status,
+      q.pinned,
+      q.text,
+      q.merged_into,
+      q.queue_position,
+      to,
+      q.translation,
+      q.translation_suggestion,
+    ].join("|");
   }
 
   function fillCard(node, q) {
@@ -151,7 +165,17 @@
     if (q.edited) head.append(el("span", "m-edited", S.edited));
     if (q.merged_into) head.append(el("span", "m-edited", fmt(S.merged_into, { id: q.merged_into })));
     var to = q.addressed_to ? el("p", "m-to small", fmt(S.addressed_to, { name: q.addressed_to.name })) : null;
+    // Both languages (issue 14): the language it was asked in, and its translation under it.
+    if (q.language) head.append(el("span", "badge badge-lang", S.languages[q.language] || q.language));
     var text = el("p", "m-text", q.text);
+    if (q.language === "vi" || q.language === "en") text.lang = q.language;
+    var translated = null;
+    if (q.translation) {
+      translated = el("p", "m-translation", q.translation);
+      translated.lang = q.translation_language || "";
+    } else if (q.translation_suggestion) {
+      translated = el("p", "m-translation m-suggested small muted", fmt(S.suggested, { text: q.translation_suggestion }));
+    }
     var meta = el("p", "m-meta small muted", (q.author_name || S.anonymous) + " · " + votesText(q.votes) + " · ");
     var age = el("time", "m-age", ageText(q.created_at));
     age.dateTime = q.created_at;
@@ -171,7 +195,7 @@
     history.textContent = S.history;
     history.setAttribute("aria-label", fmt(S.history_for, { id: q.id }));
     buttons.append(history);
-    Live.replaceChildren(node, [head, to, text, meta, buttons].filter(Boolean));
+    Live.replaceChildren(node, [head, to, text, translated, meta, buttons].filter(Boolean));
     node.className = "m-card status-" + q.status + (q.pinned ? " is-pinned" : "") + (q.id === selectedId ? " selected" : "");
     node.setAttribute("aria-label", "#" + q.id + ": " + q.text);
   }
@@ -438,6 +462,22 @@
     $("edit-text").focus();
   }
 
+  /** The translation into the other language, prefilled with what there is: the moderators'
+   * translation, else the translation server's suggestion (docs/api.md). */
+  function openTranslate(id) {
+    var q = store.questions.get(id);
+    if (!q) return;
+    translating = { id: id, version: q.version };
+    var target = q.language === "vi" ? "en" : "vi";
+    $("translate-original").textContent = q.text;
+    $("translate-label").textContent = fmt(S.translate_into, { language: S.languages[target] || target });
+    $("translate-text").value = q.translation || q.translation_suggestion || "";
+    $("translate-text").lang = target;
+    $("translate-hint").textContent = !q.translation && q.translation_suggestion ? S.suggestion_prefilled : "";
+    $("translate").showModal();
+    $("translate-text").focus();
+  }
+
   function openMerge(id) {
     var q = store.questions.get(id);
     if (!q) return;
@@ -463,6 +503,7 @@
 
   function runAction(id, action) {
     if (action === "edit") return openEdit(id);
+    if (action === "translate") return openTranslate(id);
     if (action === "merge") return openMerge(id);
     return act(id, action);
   }
@@ -501,6 +542,7 @@
       a: "approve",
       r: "reject",
       e: "edit",
+      t: "translate",
       p: q.pinned ? "unpin" : "pin",
       q: q.queue_position ? "unqueue" : "queue",
     }[key];
@@ -800,6 +842,19 @@
     }
     if (editing !== null) select(editing);
     editing = null;
+  });
+  $("translate").addEventListener("close", function () {
+    if ($("translate").returnValue === "save" && translating !== null) {
+      // Empty removes the translation; the answer (or a 409) comes back like an edit's.
+      // With the version the editor opened on: a translation another moderator saved
+      // meanwhile is not overwritten unseen (409, and the card shows theirs).
+      act(translating.id, "translate", {
+        translation: $("translate-text").value.trim(),
+        version: translating.version,
+      });
+    }
+    if (translating !== null) select(translating.id);
+    translating = null;
   });
   $("merge").addEventListener("close", function () {
     if ($("merge").returnValue === "merge" && merging !== null) {

@@ -148,3 +148,23 @@ async def test_admin_question_other_fields_are_read_only(admin_client):
     assert response.status_code == 302
     fresh = await database_sync_to_async(Question.objects.get)(pk=question.pk)
     assert (fresh.author_name, fresh.anonymous, fresh.version) == ("Minh Anh", False, 1)
+
+
+def test_admin_question_added_gets_its_language(admin_client):
+    """Issue 14: a question added in the admin is given its language, as at submit."""
+    session = factories.session(status="qa")
+    response = admin_client.post(
+        reverse("admin:qa_question_add"),
+        {
+            "session": session.pk,
+            "participant": "",
+            "text": "ha noi co ve dien tu khong",
+            "author_name": "",
+            "merged_into": "",
+            "answered_at_0": "",
+            "answered_at_1": "",
+        },
+    )
+
+    assert response.status_code == 302, response.content[:500]
+    assert Question.objects.get(session=session).language == "vi"

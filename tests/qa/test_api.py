@@ -102,6 +102,9 @@ def test_questions_public_list_only_public_in_screen_order(session):
         "version",
         "created_at",
         "answered_at",
+        "language",
+        "translation",
+        "translation_language",
     }
 
 
@@ -270,6 +273,9 @@ def test_submit_pre_moderation_creates_pending(session):
         "version": 1,
         "created_at": question.created_at.isoformat(),
         "answered_at": None,
+        "language": "vi",
+        "translation": "",
+        "translation_language": "",
     }
     assert question.participant_id == participant.pk
 

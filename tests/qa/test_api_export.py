@@ -30,6 +30,9 @@ def exported():
         addressed_to=speaker,
     )
     services.question_approve(question_id=vietnamese.pk, actor=moderator)
+    services.question_translate(
+        question_id=vietnamese.pk, actor=moderator, translation="Is the smart city safe?"
+    )
     anonymous_q = factories.question(session, text="Giá vé xe buýt?", anonymous=True)
     formula = factories.question(session, text="=1+1", author_name="@bob")
     for i, q in enumerate([vietnamese, anonymous_q, formula]):
@@ -52,14 +55,15 @@ def test_export_csv_bytes(exported):
     )
     expected = (
         "\ufeff"
-        "id,status,pinned,votes,author_name,anonymous,addressed_to,text,original_text,created_at,"
-        "answered_at,merged_into,history\r\n"
+        "id,status,pinned,votes,author_name,anonymous,addressed_to,text,original_text,language,"
+        "translation,translation_language,created_at,answered_at,merged_into,history\r\n"
         f"{vietnamese.pk},approved,no,3,Nguyễn Thị Lan,no,Nguyễn Thị Hà,"
-        "Thành phố thông minh có an toàn không?,,"
-        "2023-11-29T10:00:00+07:00,,,2023-11-29T10:05:00+07:00 approve mod-lan: "
-        "pending -> approved\r\n"
-        f"{anonymous_q.pk},pending,no,2,,yes,,Giá vé xe buýt?,,2023-11-29T10:01:00+07:00,,,\r\n"
-        f"{formula.pk},pending,no,1,'@bob,no,,'=1+1,,2023-11-29T10:02:00+07:00,,,\r\n"
+        "Thành phố thông minh có an toàn không?,,vi,Is the smart city safe?,en,"
+        '2023-11-29T10:00:00+07:00,,,"2023-11-29T10:05:00+07:00 approve mod-lan: '
+        "pending -> approved\n2023-11-29T10:05:00+07:00 translate mod-lan: "
+        'approved -> approved"\r\n'
+        f"{anonymous_q.pk},pending,no,2,,yes,,Giá vé xe buýt?,,vi,,,2023-11-29T10:01:00+07:00,,,\r\n"
+        f"{formula.pk},pending,no,1,'@bob,no,,'=1+1,,vi,,,2023-11-29T10:02:00+07:00,,,\r\n"
     )
     assert response.content == expected.encode("utf-8")
     assert response.content.startswith(b"\xef\xbb\xbf")
@@ -77,6 +81,11 @@ def test_export_json(exported):
     first = body["questions"][0]
     assert first["text"] == "Thành phố thông minh có an toàn không?"
     assert first["author_name"] == "Nguyễn Thị Lan"
+    assert (first["language"], first["translation"], first["translation_language"]) == (
+        "vi",
+        "Is the smart city safe?",
+        "en",
+    )
     assert first["created_at"] == "2023-11-29T10:00:00+07:00"
     assert first["history"] == [
         {
@@ -85,7 +94,14 @@ def test_export_json(exported):
             "from": "pending",
             "to": "approved",
             "at": "2023-11-29T10:05:00+07:00",
-        }
+        },
+        {
+            "action": "translate",
+            "by": "mod-lan",
+            "from": "approved",
+            "to": "approved",
+            "at": "2023-11-29T10:05:00+07:00",
+        },
     ]
     assert body["questions"][1]["author_name"] == ""
     assert body["questions"][1]["anonymous"] is True

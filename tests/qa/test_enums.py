@@ -45,6 +45,13 @@ EXPECTED_QUESTION_MOVES = {
         "rejected": "rejected",
         "answered": "answered",
     },
+    # A translation (issue 14): wherever an edit is allowed.
+    "translate": {
+        "pending": "pending",
+        "approved": "approved",
+        "rejected": "rejected",
+        "answered": "answered",
+    },
 }
 
 QUESTION_CASES = list(itertools.product(EXPECTED_QUESTION_MOVES, STATUSES))
@@ -59,8 +66,8 @@ def test_question_statuses_are_the_five_of_the_issue():
 def test_question_tables_cover_exactly_the_expected_actions():
     assert set(TRANSITIONS) | set(FLAG_ACTIONS) == set(EXPECTED_QUESTION_MOVES)
     assert not set(TRANSITIONS) & set(FLAG_ACTIONS)
-    assert len(LEGAL_QUESTION_CASES) == 22
-    assert len(ILLEGAL_QUESTION_CASES) == 23
+    assert len(LEGAL_QUESTION_CASES) == 26
+    assert len(ILLEGAL_QUESTION_CASES) == 24
 
 
 @pytest.mark.parametrize(("action", "status"), LEGAL_QUESTION_CASES)
@@ -108,6 +115,7 @@ def test_every_moderator_action_has_a_button_label():
         "pin": "Pin",
         "unpin": "Unpin",
         "edit": "Edit",
+        "translate": "Translate",
     }
     assert set(labels) == set(EXPECTED_QUESTION_MOVES)
 

@@ -64,6 +64,10 @@ def act(action: str, question: Question, actor, **kw) -> Question:
         return services.question_edit(
             question_id=question.pk, actor=actor, text="Câu hỏi đã được sửa?", **kw
         )
+    if action == "translate":
+        return services.question_translate(
+            question_id=question.pk, actor=actor, translation="When is it?", **kw
+        )
     if action == "merge":
         target = factories.question(question.session, status="approved")
         return services.question_merge(

@@ -1,0 +1,143 @@
+"""Both languages (issue 14) in real browsers against a real Daphne and a real
+LibreTranslate-speaking server (tests/translate_server.py): a phone asks in Vietnamese, the
+server's suggestion reaches the console, the moderator translates with `t` (the editor
+prefilled with the suggestion), the hall display shows the pinned question large with the
+translation under it, and a phone reading in English shows the translation with the
+original one tap away. A stale version is refused and explained like any edit."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from qa import services
+from qa.models import Question
+from tests.e2e.test_display_modes import OVERFLOWS, overlapping
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("realtime_keys"),
+]
+
+ASKED = "Khi nào Hà Nội có vé điện tử dùng chung cho xe buýt và metro?"
+SUGGESTED = "When does Hanoi have electronic ticket common for bus and metro?"
+TRANSLATED = "When will Hanoi have one e-ticket for both buses and the metro?"
+
+
+def phone_ask(page, event, session, text: str) -> int:
+    """A phone joins and asks over the API of the server under test; the question's id."""
+    joined = page.request.post(f"/api/v1/events/{event.slug}/join/", data={})
+    assert joined.status == 201, joined.text()
+    token = joined.json()["participant_token"]
+    asked = page.request.post(
+        f"/api/v1/sessions/{session.pk}/questions/",
+        data={"text": text},
+        headers={"X-Participant-Token": token},
+    )
+    assert asked.status == 201, asked.text()
+    return asked.json()["id"]
+
+
+def test_moderator_translates_and_the_display_shows_both_languages(
+    daphne, static_root, translate_server, page_for, summit, screenshots_dir
+):
+    event, hall, session, moderator = summit
+    session.moderation = "post"
+    session.save(update_fields=["moderation"])
+    translate_server.answers[ASKED] = SUGGESTED
+    server = daphne(
+        None,
+        DJANGO_DEBUG="1",
+        STATIC_ROOT=str(static_root),
+        TRANSLATE_URL=translate_server.url,
+        TRANSLATE_TIMEOUT="5",
+    )
+    console = page_for(1440, 900, base_url=server.url, user=moderator, language="en")
+    console.goto(f"/moderate/sessions/{session.pk}/")
+    expect(console.locator("#m-conn")).to_have_class("conn conn-connected small")
+
+    question_id = phone_ask(console, event, session, ASKED)
+    card = console.locator(f'.m-card[data-id="{question_id}"]')
+    expect(card.locator(".m-text")).to_have_text(ASKED)
+    expect(card.locator(".badge-lang")).to_have_text("Vietnamese")
+    # The server's suggestion arrives on the moderation stream a moment later.
+    expect(card.locator(".m-suggested")).to_have_text(f"Suggested translation: {SUGGESTED}")
+    assert [r["q"] for r in translate_server.requests] == [ASKED]
+    services.question_pin(question_id=question_id, actor=moderator)
+
+    # `t` on the selected card: the editor, prefilled with the suggestion.
+    console.keyboard.press("j")
+    console.keyboard.press("t")
+    dialog = console.locator("#translate")
+    expect(dialog).to_be_visible()
+    expect(console.locator("#translate-original")).to_have_text(ASKED)
+    expect(console.locator("#translate-label")).to_have_text(
+        "Translation into English, shown under the question"
+    )
+    expect(console.locator("#translate-text")).to_have_value(SUGGESTED)
+    expect(console.locator("#translate-hint")).to_contain_text("translation server's suggestion")
+    console.locator("#translate-text").fill(TRANSLATED)
+    console.screenshot(path=str(screenshots_dir / "moderator-translate.png"))
+    dialog.locator('button[value="save"]').click()
+    expect(card.locator(".m-translation")).to_have_text(TRANSLATED)
+    expect(console.locator("#m-flash")).to_have_text(f"Done: Translate #{question_id}")
+    question = Question.objects.get(pk=question_id)
+    assert (question.translation, question.translation_language) == (TRANSLATED, "en")
+    assert question.translation_suggestion == SUGGESTED
+
+    # The hall display: the question as asked, large; the translation under it.
+    screenshots_dir.mkdir(parents=True, exist_ok=True)
+    for width, height in ((1920, 1080), (1024, 768)):
+        display = page_for(width, height, base_url=server.url)
+        display.goto(f"/display/{hall.pk}/")
+        expect(display.locator("#d-pinned-text")).to_have_text(ASKED)
+        expect(display.locator("#d-pinned-alt")).to_have_text(TRANSLATED)
+        expect(display.locator("#d-conn")).to_be_hidden()
+        display.screenshot(path=str(screenshots_dir / f"display-translation-{width}x{height}.png"))
+        text = display.locator("#d-pinned-text").bounding_box()
+        alt = display.locator("#d-pinned-alt").bounding_box()
+        assert alt["y"] >= text["y"] + text["height"] - 0.5  # under it
+        size = "e => parseFloat(getComputedStyle(e).fontSize)"
+        assert display.locator("#d-pinned-alt").evaluate(size) < display.locator(
+            "#d-pinned-text"
+        ).evaluate(size)
+        assert display.evaluate(OVERFLOWS) == []
+        assert overlapping(display) == []
+        assert display.errors == []
+        # The suggestion is for moderators: never on a public screen.
+        assert SUGGESTED not in display.content()
+
+    # A phone read in English: the translation, the original one tap away; in Vietnamese:
+    # the question as asked, nothing to switch.
+    phone = page_for(360, 740, base_url=server.url, language="en")
+    phone.goto(f"/e/{event.slug}/?session={session.pk}")
+    item = phone.locator(f'#public-list li[data-id="{question_id}"]')
+    expect(item.locator(".q-text")).to_have_text(TRANSLATED)
+    toggle = item.locator(".q-lang-toggle")
+    expect(toggle).to_have_text("Show the original")
+    toggle.click()
+    expect(item.locator(".q-text")).to_have_text(ASKED)
+    expect(toggle).to_have_text("Show the translation")
+    toggle.click()
+    expect(item.locator(".q-text")).to_have_text(TRANSLATED)
+    vietnamese = page_for(360, 740, base_url=server.url, language="vi")
+    vietnamese.goto(f"/e/{event.slug}/?session={session.pk}")
+    vi_item = vietnamese.locator(f'#public-list li[data-id="{question_id}"]')
+    expect(vi_item.locator(".q-text")).to_have_text(ASKED)
+    expect(vi_item.locator(".q-lang-toggle")).to_be_hidden()
+    assert SUGGESTED not in phone.content() + vietnamese.content()
+
+    # Another moderator changes the translation while this one edits: 409, explained.
+    console.keyboard.press("t")
+    expect(dialog).to_be_visible()
+    expect(console.locator("#translate-text")).to_have_value(TRANSLATED)
+    services.question_translate(
+        question_id=question_id, actor=moderator, translation="When is the shared e-ticket due?"
+    )
+    console.locator("#translate-text").fill("Something else")
+    dialog.locator('button[value="save"]').click()
+    expect(console.locator("#m-flash")).to_contain_text("Another moderator changed this question")
+    expect(card.locator(".m-translation")).to_have_text("When is the shared e-ticket due?")
+    assert Question.objects.get(pk=question_id).translation == "When is the shared e-ticket due?"
+    assert [p.errors for p in (console, phone, vietnamese)] == [[], [], []]
