@@ -36,6 +36,25 @@ def question_changed(question: Question, *, before: str | None, last_action=None
         publish_on_commit(public, messages.QUESTION_REMOVED, {"id": question.pk, "reason": reason})
 
 
+def author_changed(*, participant, question: Question, last_action) -> None:
+    """A participant muted or unmuted: each of their questions in the event goes again to the
+    moderators of its session (`author_muted` changed), the one acted on with its audit row.
+    Nothing public changes."""
+    others = (
+        Question.objects.filter(participant=participant)
+        .exclude(pk=question.pk)
+        .select_related("session")
+        .order_by("pk")
+    )
+    for each in [question, *others]:
+        each.participant = participant
+        publish_on_commit(
+            [streams.moderation_stream(each.session_id)],
+            messages.QUESTION_UPDATED,
+            question_moderation(each, last_action if each.pk == question.pk else None),
+        )
+
+
 # The coalescing window of vote tallies (one `votes.updated` per window and session).
 VOTES = "votes"
 
@@ -87,6 +106,10 @@ def stage_part(context: dict) -> dict:
 
 def moderation_part(context: dict) -> dict:
     session = context["session"]
-    questions = list(Question.objects.filter(session_id=session.pk).order_by("created_at", "id"))
+    questions = list(
+        Question.objects.filter(session_id=session.pk)
+        .select_related("participant")
+        .order_by("created_at", "id")
+    )
     actions = last_actions(session_id=session.pk)
     return {"questions": [question_moderation(q, actions.get(q.pk)) for q in questions]}

@@ -30,6 +30,8 @@ class QuestionAction(models.TextChoices):
     SESSION = "session", _("Session changed")
     QUEUE = "queue", _("Queued for the stage")
     UNQUEUE = "unqueue", _("Taken out of the stage queue")
+    MUTE = "mute", _("Author muted")
+    UNMUTE = "unmute", _("Author unmuted")
 
 
 S = QuestionStatus

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Case, IntegerField, Max, Prefetch, QuerySet, Value, When
 
-from qa.enums import PUBLIC_STATUSES
-from qa.models import ModerationAction, Participant, Question, hash_token
+from qa.enums import PUBLIC_STATUSES, QuestionStatus
+from qa.models import BlockedTerm, ModerationAction, Participant, Question, hash_token
+from qa.screening import Matcher, matcher_for
 
 
 def public_order(qs: QuerySet[Question]) -> QuerySet[Question]:
@@ -22,7 +23,7 @@ def public_questions(*, session_id: int) -> QuerySet[Question]:
 
 
 def moderation_questions(*, session_id: int, status: str | None = None) -> QuerySet[Question]:
-    qs = Question.objects.filter(session_id=session_id)
+    qs = Question.objects.filter(session_id=session_id).select_related("participant")
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("created_at", "id")
@@ -108,4 +109,24 @@ def event_export_sessions(*, event_id: int) -> list:
             Prefetch("moderation_actions", queryset=session_history, to_attr="session_history"),
         )
         .order_by("starts_at", "hall__display_order", "pk")
+    )
+
+
+def screening_matcher(*, event_id: int) -> Matcher:
+    """The event's word list: the default lists and its own terms (one query)."""
+    return matcher_for(BlockedTerm.objects.filter(event_id=event_id).values_list("term", flat=True))
+
+
+# What a new question may repeat: the session's questions still open (not rejected, archived
+# or merged).
+SIMILAR_STATUSES = (QuestionStatus.PENDING, QuestionStatus.APPROVED, QuestionStatus.ANSWERED)
+
+
+def similarity_candidates(*, session_id: int) -> list[tuple[int, str]]:
+    """(id, signature) of the session's open questions (one query on the (session, status)
+    index, short strings only)."""
+    return list(
+        Question.objects.filter(session_id=session_id, status__in=SIMILAR_STATUSES)
+        .exclude(signature="")
+        .values_list("pk", "signature")
     )

@@ -137,6 +137,11 @@ class ActionSerializer(serializers.Serializer):
         return fields
 
 
+class QuestionFlagsSerializer(serializers.Serializer):
+    words = serializers.ListField(child=serializers.CharField(), required=False)
+    muted = serializers.BooleanField(required=False)
+
+
 class QuestionModerationSerializer(QuestionPublicSerializer):
     original_text = serializers.CharField(help_text="The participant's words before an edit.")
     edited = serializers.BooleanField()
@@ -144,6 +149,16 @@ class QuestionModerationSerializer(QuestionPublicSerializer):
     merged_into = serializers.IntegerField(allow_null=True)
     updated_at = serializers.DateTimeField()
     last_action = ActionSerializer(allow_null=True)
+    flags = QuestionFlagsSerializer(
+        help_text="Why it was held at submit, whatever the moderation mode: `words` (listed "
+        "words it contains) and/or `muted` (its author was muted). Empty: not held."
+    )
+    author_muted = serializers.BooleanField(help_text="Its author is muted now.")
+    similar_to = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Questions of the session that said nearly the same thing when it arrived, "
+        "most alike first (at most 5).",
+    )
 
 
 class VersionConflictSerializer(ErrorSerializer):

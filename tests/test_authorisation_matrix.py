@@ -1,5 +1,5 @@
 """Who may call each endpoint the control room, the stage screen and the organisers' tools
-added (issues 12 and 15): one table, every role against every endpoint. The streams' own
+added (issues 12, 14 and 15): one table, every role against every endpoint. The streams' own
 tables are in tests/live/test_control.py and tests/live/test_stage.py; the older endpoints'
 in tests/qa/test_api.py."""
 
@@ -45,6 +45,10 @@ ENDPOINTS = [
      {"display_mode": "join"}, MODERATORS, 200),
     ("queue", "post", lambda e, h, s, q: f"/api/v1/questions/{q.pk}/queue/", {}, MODERATORS, 200),
     ("unqueue", "post", lambda e, h, s, q: f"/api/v1/questions/{q.pk}/unqueue/", {},
+     MODERATORS, 200),
+    ("mute author", "post", lambda e, h, s, q: f"/api/v1/questions/{q.pk}/mute-author/", {},
+     MODERATORS, 200),
+    ("unmute author", "post", lambda e, h, s, q: f"/api/v1/questions/{q.pk}/unmute-author/", {},
      MODERATORS, 200),
     ("stage message", "post", lambda e, h, s, q: f"/api/v1/halls/{h.pk}/stage-message/",
      {"text": "Còn hai câu hỏi"}, MODERATORS, 200),
