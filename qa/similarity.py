@@ -32,26 +32,31 @@ MAX_SIMILAR = 5
 
 _WORD = re.compile(r"[^\W_]+")
 
-_FILLER_EN = frozenset(
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_FILLER_EN = _set(
     """a an the is are was were be been being am do does did will would shall should can
     could may might must has have had of to in on at for from by with about into onto over
     and or but so if as than then that this these those there here it its i me my we our us
     you your he she they them their his her please thank thanks any some just also very
-    really still yet not no get got going let""".split()
+    really still yet not no get got going let"""
 )
 # As typed, with tone marks: folded, many of them are content words ("đến" and "đèn" are
 # both "den", "mình" and "minh", "tại" and "tải"). Question words (bao nhiêu, khi nào, ở đâu,
 # ai, sao) are content.
-_FILLER_VI = frozenset(
+_FILLER_VI = _set(
     """là của và các những cho với được này đó thì sẽ đã đang một như thế vậy ạ à nhé ơi xin
     hỏi câu tôi em anh chị ông bà mình chúng ta có không ko k vui lòng cảm ơn bạn quý vị thưa
     về từ đến tại trong ra vào lên xuống lại nữa cũng rất rồi chưa nhiều ít hay hoặc mà nếu
-    nha đây kia để bằng ở""".split()
+    nha đây kia để bằng ở"""
 )
 _FILLER_VI_TONELESS = frozenset(fold(w) for w in _FILLER_VI)
 # Toneless words that tell Vietnamese typed without marks from English.
-_VI_TONELESS = _FILLER_VI_TONELESS | frozenset(
-    "khi nao bao nhieu gio dau sao gi ai nguoi thanh pho duoc khong".split()
+_VI_TONELESS = _FILLER_VI_TONELESS | _set(
+    "khi nao bao nhieu gio dau sao gi ai nguoi thanh pho duoc khong"
 )
 _EN_SUFFIXES = ("ing", "ed", "age", "e")
 
