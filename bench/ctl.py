@@ -136,7 +136,8 @@ def _prefill(session, author, count: int) -> None:
     from qa.models import Question
 
     try:  # the code under test may predate duplicate detection
-        from qa.similarity import signature
+        from qa.models import QuestionKey
+        from qa.similarity import index_keys, signature
     except ImportError:
         signature = None
     rows = []
@@ -156,6 +157,15 @@ def _prefill(session, author, count: int) -> None:
             question.signature = signature(text)
         rows.append(question)
     Question.objects.bulk_create(rows, batch_size=500)
+    if signature is not None:
+        QuestionKey.objects.bulk_create(
+            (
+                QuestionKey(question=q, key=key)
+                for q in rows
+                for key in index_keys(session.pk, q.signature)
+            ),
+            batch_size=1000,
+        )
 
 
 _moderators: dict[int, object] = {}

@@ -122,6 +122,22 @@ class Question(models.Model):
         return "" if self.anonymous else self.author_name
 
 
+class QuestionKey(models.Model):
+    """The duplicate check's index (qa/similarity.index_keys): a few keys per question, each
+    "<session>|<numbers>|<word>", so that a new question finds the questions that may repeat
+    it with one indexed lookup, however many the session holds."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="keys")
+    key = models.CharField(max_length=120, db_index=True)
+
+    class Meta:
+        verbose_name = _("duplicate key")
+        verbose_name_plural = _("duplicate keys")
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class BlockedTerm(models.Model):
     """A word or phrase of an event's list, added to the project's default lists
     (qa/screening.py): a question containing one is held for a moderator."""

@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.db.models import Case, IntegerField, Max, Prefetch, QuerySet, Value, When
 
 from qa.enums import PUBLIC_STATUSES, QuestionStatus
-from qa.models import BlockedTerm, ModerationAction, Participant, Question, hash_token
+from qa.models import (
+    BlockedTerm,
+    ModerationAction,
+    Participant,
+    Question,
+    QuestionKey,
+    hash_token,
+)
 from qa.screening import Matcher, matcher_for
 
 
@@ -122,11 +129,14 @@ def screening_matcher(*, event_id: int) -> Matcher:
 SIMILAR_STATUSES = (QuestionStatus.PENDING, QuestionStatus.APPROVED, QuestionStatus.ANSWERED)
 
 
-def similarity_candidates(*, session_id: int) -> list[tuple[int, str]]:
-    """(id, signature) of the session's open questions (one query on the (session, status)
-    index, short strings only)."""
+def similarity_candidates(*, keys: list[str]) -> list[tuple[int, str]]:
+    """(id, signature) of the open questions holding one of these duplicate keys
+    (qa/similarity.index_keys; the keys name the session): one query on the key index."""
+    if not keys:
+        return []
+    found = QuestionKey.objects.filter(key__in=keys).values("question_id")
     return list(
-        Question.objects.filter(session_id=session_id, status__in=SIMILAR_STATUSES)
-        .exclude(signature="")
-        .values_list("pk", "signature")
+        Question.objects.filter(pk__in=found, status__in=SIMILAR_STATUSES).values_list(
+            "pk", "signature"
+        )
     )

@@ -36,6 +36,7 @@ from qa.models import (
     ModerationAction,
     Participant,
     Question,
+    QuestionKey,
     Vote,
 )
 from qa.selectors import last_actions, screening_matcher, similarity_candidates
@@ -128,6 +129,9 @@ def question_submit(
                 signature=screened.signature,
                 similar_to=screened.similar_to,
             )
+            QuestionKey.objects.bulk_create(
+                QuestionKey(question=question, key=k) for k in screened.keys
+            )
             broadcast.question_changed(question, before=None)
     except IntegrityError:
         # A concurrent retry with the same client_id won the race.
@@ -147,13 +151,14 @@ class Screened:
     flags: dict  # why the question is held: {"words": [...]} and/or {"muted": True}; {} if not
     signature: str
     similar_to: list[int]
+    keys: list[str]  # how later questions find this one (QuestionKey)
 
 
 def _screen(*, session: Session, participant: Participant, text: str) -> Screened:
     """What `question_submit` stores besides the question itself: the listed words it contains
     (qa/screening.py), whether its author is muted (read now, not from the phone's cached
     identity), and the questions of the session it repeats (qa/similarity.py). Three indexed
-    queries, whatever the session holds (the signatures are short strings)."""
+    queries, whatever the session holds; `question_submit` stores the keys with the question."""
     flags: dict = {}
     words = screening_matcher(event_id=session.event_id).find(text)
     if words:
@@ -165,8 +170,9 @@ def _screen(*, session: Session, participant: Participant, text: str) -> Screene
     if participant.muted_at is not None:
         flags["muted"] = True
     signature = similarity.signature(text)
-    candidates = similarity_candidates(session_id=session.pk) if signature else []
-    return Screened(flags, signature, similarity.most_similar(signature, candidates))
+    keys = similarity.index_keys(session.pk, signature)
+    similar = similarity.most_similar(signature, similarity_candidates(keys=keys))
+    return Screened(flags, signature, similar, keys)
 
 
 # ---- muting a participant -------------------------------------------------------------------

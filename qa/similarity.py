@@ -15,14 +15,16 @@ Two questions are alike when
 Question words are content ("when" and "where", "khi nào" and "ở đâu" ask other things).
 Tuned on tests/data/similar_pairs.csv (tests/qa/test_similarity.py reports precision and
 recall): a word swapped for another ("xe máy" / "xe tải", "protected" / "shared") is what it
-still gets wrong. The check at submit reads the session's signatures (one indexed query,
-short strings) and compares them in memory: no pg-only extension, the same on SQLite and
-PostgreSQL."""
+still gets wrong. At submit, the candidates come from an indexed lookup of a few keys per
+question (`index_keys`, `QuestionKey`), and only they are scored: no pg-only extension, the
+same on SQLite and PostgreSQL, and a cost that does not grow with the session."""
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+import zlib
 
 from qa.screening import fold
 
@@ -126,6 +128,23 @@ def score(a: str, b: str) -> float:
 def alike(a: str, b: str) -> bool:
     """Whether two texts say nearly the same thing."""
     return score(signature(a), signature(b)) > 0
+
+
+def index_keys(session_id: int, signature_: str) -> list[str]:
+    """The keys a question is found by (`QuestionKey`): prefix filtering. Its content words in
+    one fixed order (by CRC-32), the first |w| - ceil(t * |w|) + 1 of them, with t the lowest
+    threshold (SUBSET_THRESHOLD): two questions whose shared / all words reach t share at
+    least one of these. Numbers must be equal for a match, so they are part of every key;
+    the session too. A new question's candidates are the questions holding one of its keys:
+    what a submit costs depends on how many questions share its rarer words and numbers, not
+    on how many the session holds."""
+    words, _ = _parse(signature_)
+    if not words:
+        return []
+    digits = " ".join(sorted(w for w in words if w.isdigit()))
+    ordered = sorted(words, key=lambda w: (zlib.crc32(w.encode()), w))
+    length = len(ordered) - math.ceil(SUBSET_THRESHOLD * len(ordered)) + 1
+    return [f"{session_id}|{digits}|{w}"[:120] for w in ordered[:length]]
 
 
 def most_similar(signature_: str, candidates: list[tuple[int, str]]) -> list[int]:

@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from live.errors import DomainError
-from qa import services
-from qa.models import BlockedTerm, ModerationAction, Question
+from qa import services, similarity
+from qa.models import BlockedTerm, ModerationAction, Question, QuestionKey
 from qa.screening import matcher_for
 from qa.selectors import screening_matcher
 from tests import factories
@@ -130,9 +130,14 @@ def test_submit_costs_the_same_queries_with_one_or_many_questions_in_the_session
     few = factories.session()
     factories.question(few, text="Metro số 3 khi nào chạy?", signature="3 chay khi metro")
     many = factories.session()
-    Question.objects.bulk_create(
-        Question(session=many, text=f"Câu {i} về metro?", signature=f"{i} cau metro")
-        for i in range(300)
+    texts = [f"Bao giờ có xe buýt điện tuyến {i}?" for i in range(300)]
+    stored = Question.objects.bulk_create(
+        Question(session=many, text=t, signature=similarity.signature(t)) for t in texts
+    )
+    QuestionKey.objects.bulk_create(
+        QuestionKey(question=q, key=k)
+        for q in stored
+        for k in similarity.index_keys(many.pk, q.signature)
     )
 
     assert queries_of_a_submit(few) == queries_of_a_submit(many)

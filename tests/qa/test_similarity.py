@@ -125,3 +125,15 @@ async def test_moderation_stream_carries_similar_to_when_a_question_arrives(stre
     created = await moderators.receive_type("question.created")
 
     assert created["data"]["similar_to"] == [first.pk]
+
+
+def test_every_alike_pair_of_the_labelled_set_shares_an_index_key():
+    """Prefix filtering loses nothing: the indexed lookup finds every pair the rule accepts."""
+    pairs = [p for p in labelled_pairs() if similarity.alike(p["a"], p["b"])]
+    keys = [
+        [set(similarity.index_keys(7, similarity.signature(p[side]))) for side in "ab"]
+        for p in pairs
+    ]
+
+    assert len(pairs) == 58
+    assert [p["a"] for p, (a, b) in zip(pairs, keys, strict=True) if not a & b] == []
