@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.db.models import Case, IntegerField, Max, Prefetch, QuerySet, Value, When
 
 from qa.enums import PUBLIC_STATUSES, QuestionStatus
@@ -119,9 +121,32 @@ def event_export_sessions(*, event_id: int) -> list:
     )
 
 
+# event id -> (read at, matcher): a submit does not read the word list each time. An edit in
+# this process drops the entry at once (QaConfig.ready connects `forget_screening_matcher` to
+# BlockedTerm's saves and deletes); the other processes read it again within the TTL.
+SCREENING_TTL = 10.0
+_matchers: dict[int, tuple[float, Matcher]] = {}
+
+
 def screening_matcher(*, event_id: int) -> Matcher:
-    """The event's word list: the default lists and its own terms (one query)."""
-    return matcher_for(BlockedTerm.objects.filter(event_id=event_id).values_list("term", flat=True))
+    """The event's word list: the default lists and its own terms (one query every
+    SCREENING_TTL seconds per process)."""
+    now = time.monotonic()
+    cached = _matchers.get(event_id)
+    if cached is not None and now - cached[0] < SCREENING_TTL:
+        return cached[1]
+    terms = BlockedTerm.objects.filter(event_id=event_id).values_list("term", flat=True)
+    matcher = matcher_for(terms)
+    _matchers[event_id] = (now, matcher)
+    return matcher
+
+
+def forget_screening_matcher(*, event_id: int | None = None, **_kw) -> None:
+    """Drop one event's cached list (or all of them)."""
+    if event_id is None:
+        _matchers.clear()
+    else:
+        _matchers.pop(event_id, None)
 
 
 # What a new question may repeat: the session's questions still open (not rejected, archived
@@ -134,9 +159,8 @@ def similarity_candidates(*, keys: list[str]) -> list[tuple[int, str]]:
     (qa/similarity.index_keys; the keys name the session): one query on the key index."""
     if not keys:
         return []
-    found = QuestionKey.objects.filter(key__in=keys).values("question_id")
     return list(
-        Question.objects.filter(pk__in=found, status__in=SIMILAR_STATUSES).values_list(
-            "pk", "signature"
-        )
+        QuestionKey.objects.filter(key__in=keys, question__status__in=SIMILAR_STATUSES)
+        .values_list("question_id", "question__signature")
+        .distinct()
     )

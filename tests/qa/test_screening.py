@@ -105,16 +105,24 @@ def test_flagged_question_is_held_under_post_moderation_with_its_words():
 
 
 @pytest.mark.django_db
-def test_event_term_holds_a_question():
+def test_event_term_holds_a_question_as_soon_as_it_is_added_and_not_once_removed():
     session = factories.session(moderation="post")
-    BlockedTerm.objects.create(event=session.event, term="vé chợ đen")
     participant, _ = factories.participant(session.event)
 
-    question, _ = services.question_submit(
-        session=session, participant=participant, text="Mua ve cho den o dau?"
-    )
+    def ask():
+        return services.question_submit(
+            session=session, participant=participant, text="Mua ve cho den o dau?"
+        )[0]
 
-    assert (question.status, question.flags) == ("pending", {"words": ["vé chợ đen"]})
+    before = ask()  # the event's list is read and kept
+    term = BlockedTerm.objects.create(event=session.event, term="vé chợ đen")
+    held = ask()
+    term.delete()
+    after = ask()
+
+    assert (before.status, before.flags) == ("approved", {})
+    assert (held.status, held.flags) == ("pending", {"words": ["vé chợ đen"]})
+    assert (after.status, after.flags) == ("approved", {})
 
 
 @pytest.mark.django_db
