@@ -12,7 +12,7 @@ from qa import messages
 from qa.enums import PUBLIC_STATUSES, QuestionStatus
 from qa.models import Question
 from qa.representations import question_moderation, question_public
-from qa.selectors import last_actions, public_questions
+from qa.selectors import last_action_of, last_actions, public_questions
 
 
 def question_changed(question: Question, *, before: str | None, last_action=None) -> None:
@@ -38,8 +38,9 @@ def question_changed(question: Question, *, before: str | None, last_action=None
 
 def author_changed(*, participant, question: Question, last_action) -> None:
     """A participant muted or unmuted: each of their questions in the event goes again to the
-    moderators of its session (`author_muted` changed), the one acted on with its audit row.
-    Nothing public changes."""
+    moderators of its session (`author_muted` changed), the one acted on with its audit row,
+    the others with their own last action (a query each: a participant asks a few). Nothing
+    public changes."""
     others = (
         Question.objects.filter(participant=participant)
         .exclude(pk=question.pk)
@@ -51,7 +52,7 @@ def author_changed(*, participant, question: Question, last_action) -> None:
         publish_on_commit(
             [streams.moderation_stream(each.session_id)],
             messages.QUESTION_UPDATED,
-            question_moderation(each, last_action if each.pk == question.pk else None),
+            question_moderation(each, last_action if each is question else last_action_of(each)),
         )
 
 

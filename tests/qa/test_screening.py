@@ -318,3 +318,32 @@ async def test_muted_participant_question_is_never_public(stream_client):
     assert await display.nothing_more(0.5) and await audience.nothing_more(0.1)
     assert public_question_ids(display) == [before["id"]]
     assert public_question_ids(audience) == [before["id"]]
+
+
+@pytest.mark.django_db
+def test_mute_tells_the_moderators_of_every_session_the_author_asked_in(
+    django_capture_on_commit_callbacks, published
+):
+    from live.realtime import streams
+
+    first_session = factories.session()
+    other_session = factories.session(factories.hall(first_session.event))
+    moderator = factories.moderator(first_session.event)
+    participant, _ = factories.participant(first_session.event)
+    earlier = factories.question(first_session, participant=participant)
+    services.question_approve(question_id=earlier.pk, actor=moderator)
+    acted_on = factories.question(other_session, participant=participant)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.participant_mute(question_id=acted_on.pk, actor=moderator)
+
+    first = published(streams.moderation_stream(first_session.pk))
+    other = published(streams.moderation_stream(other_session.pk))
+    public = published(streams.session_stream(first_session.pk))
+    assert [(t, d["id"], d["author_muted"], d["last_action"]["action"]) for t, d in first] == [
+        ("question.updated", earlier.pk, True, "approve")
+    ]
+    assert [(t, d["id"], d["author_muted"], d["last_action"]["action"]) for t, d in other] == [
+        ("question.updated", acted_on.pk, True, "mute")
+    ]
+    assert public == []
