@@ -62,6 +62,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="how phones vote: frames over their open socket (default) or a POST each",
     )
     p.add_argument("--askers", type=int, default=500)
+    p.add_argument(
+        "--storm-prefill",
+        type=int,
+        default=0,
+        help="questions the storm session holds before the storms (e.g. 1000)",
+    )
     p.add_argument("--ask-window", type=float, default=10.0)
     p.add_argument(
         "--ask-over",
@@ -368,7 +374,9 @@ def main(argv: list[str] | None = None) -> int:
 def run_storms(
     args, ctl: Ctl, fleet: Fleet, ports: list[int], pids: list[int], deadline: float, log
 ) -> dict:
-    storm = ctl.call("setup", name="storm", moderation="pre", approved=5)
+    storm = ctl.call(
+        "setup", name="storm", moderation="pre", approved=5, prefill=args.storm_prefill
+    )
     missing = [k for k in ("join", "vote", "questions") if not storm["api"][k]]
     if missing:
         log(f"storms skipped: the API has no {', '.join(missing)} endpoint yet")
@@ -472,7 +480,7 @@ def run_storms(
                 session_id=storm["session_id"],
                 askers=askers,
                 window=args.ask_window,
-                already=5,
+                already=5 + args.storm_prefill,
                 over=args.ask_over,
             ),
         )

@@ -77,6 +77,7 @@ def cmd_setup(args: dict) -> dict:
 
     pending = make("pending", args.get("pending", 0))
     approved = make("approved", args.get("approved", 0))
+    _prefill(session, author, args.get("prefill", 0))
     api = {}
     for key, path in {
         "approve": "/api/v1/questions/1/approve/",
@@ -99,6 +100,72 @@ def cmd_setup(args: dict) -> dict:
         "approved": approved,
         "api": api,
     }
+
+
+# A session that already holds questions (`--storm-prefill`): varied texts, so that a
+# duplicate check meets realistic candidates rather than one text a thousand times.
+_TOPICS = (
+    "xe buýt điện",
+    "metro số {n}",
+    "đèn giao thông thông minh",
+    "camera an ninh",
+    "dữ liệu mở",
+    "ví điện tử",
+    "bãi đỗ xe",
+    "the flood warning system",
+    "5G coverage in district {n}",
+    "the open data portal",
+    "the e-government app",
+    "air quality sensors",
+)
+_FORMS = (
+    "Khi nào {t} được triển khai ở quận {n}?",
+    "Ngân sách cho {t} năm {y} là bao nhiêu?",
+    "Người dân góp ý về {t} ở phường {n} bằng cách nào?",
+    "When will {t} reach ward {n}?",
+    "Who pays for {t} after {y}?",
+    "How many people used {t} in {y}?",
+)
+
+
+def _prefill(session, author, count: int) -> None:
+    """`count` approved and pending questions, stored the way a submit stores them (with the
+    duplicate signature, where the code under test keeps one)."""
+    if not count:
+        return
+    from qa.models import Question
+
+    try:  # the code under test may predate duplicate detection
+        from qa.models import QuestionKey
+        from qa.similarity import index_keys, signature
+    except ImportError:
+        signature = None
+    rows = []
+    for i in range(count):
+        topic = _TOPICS[i % len(_TOPICS)].format(n=i % 23 + 1)
+        text = _FORMS[(i // len(_TOPICS)) % len(_FORMS)].format(
+            t=topic, n=i % 19 + 1, y=2020 + i % 9
+        )
+        question = Question(
+            session=session,
+            participant=author,
+            text=text,
+            author_name=author.display_name,
+            status="approved" if i % 3 else "pending",
+        )
+        if signature is not None:
+            question.signature = signature(text)
+        rows.append(question)
+    Question.objects.bulk_create(rows, batch_size=500)
+    if signature is not None:
+        QuestionKey.objects.bulk_create(
+            (
+                QuestionKey(question=q, key=key)
+                for q in rows
+                for key in index_keys(session.pk, q.signature)
+            ),
+            batch_size=1000,
+        )
 
 
 _moderators: dict[int, object] = {}

@@ -61,6 +61,16 @@ urlpatterns = [
         "questions/<id:question_id>/merge/", qa_api.MergeView.as_view(), name="api-question-merge"
     ),
     path(
+        "questions/<id:question_id>/mute-author/",
+        qa_api.MuteAuthorView.as_view(),
+        name="api-question-mute-author",
+    ),
+    path(
+        "questions/<id:question_id>/unmute-author/",
+        qa_api.UnmuteAuthorView.as_view(),
+        name="api-question-unmute-author",
+    ),
+    path(
         "questions/<id:question_id>/queue/", qa_api.QueueView.as_view(), name="api-question-queue"
     ),
     *[

@@ -9,7 +9,8 @@ from live.errors import DomainError
 from qa import services
 from qa.enums import QuestionAction, next_status
 from qa.language import detect_language
-from qa.models import ModerationAction, Participant, Question, Vote
+from qa.models import BlockedTerm, ModerationAction, Participant, Question, Vote
+from qa.screening import parse_term
 
 
 @admin.register(Participant)
@@ -17,7 +18,30 @@ class ParticipantAdmin(admin.ModelAdmin):
     list_display = ("id", "display_name", "event", "created_at")
     list_filter = ("event",)
     search_fields = ("display_name",)
-    readonly_fields = ("token_hash", "created_at")
+    # Muting is a moderator's audited action (the console, qa/services.participant_mute).
+    readonly_fields = ("token_hash", "created_at", "muted_at")
+
+
+class BlockedTermForm(forms.ModelForm):
+    class Meta:
+        model = BlockedTerm
+        fields = ("event", "term")
+
+    def clean_term(self) -> str:
+        term = " ".join(self.cleaned_data["term"].split())
+        if parse_term(term) is None:
+            raise forms.ValidationError(_("Write a word or a phrase (letters or digits)."))
+        return term
+
+
+@admin.register(BlockedTerm)
+class BlockedTermAdmin(admin.ModelAdmin):
+    """An event's own screened words, added to the shipped defaults (qa/screening.py)."""
+
+    form = BlockedTermForm
+    list_display = ("term", "event", "created_at")
+    list_filter = ("event",)
+    search_fields = ("term",)
 
 
 class QuestionAdminForm(forms.ModelForm):

@@ -404,6 +404,35 @@ class QuestionView(ModerationView):
         return Response(moderation_view(question))
 
 
+class MuteAuthorView(ModerationView):
+    """Mute the author of a question for the whole event: their new questions are kept for
+    the moderators, never public. Nothing they asked before changes."""
+
+    service = staticmethod(services.participant_mute)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: QuestionModerationSerializer,
+            **error_responses(401, 403, 404),
+            409: OpenApiResponse(
+                ErrorSerializer, description="`question.author_unknown`: the event was anonymised."
+            ),
+        },
+    )
+    def post(self, request, question_id: int):
+        self.moderated_question(question_id)
+        question = self.service(question_id=question_id, actor=request.user)
+        return Response(moderation_view(question))
+
+
+class UnmuteAuthorView(MuteAuthorView):
+    """Unmute the author of a question. Questions they asked while muted stay held: a
+    moderator may approve them one by one."""
+
+    service = staticmethod(services.participant_unmute)
+
+
 class MergeView(ModerationView):
     @extend_schema(
         operation_id="question_merge",

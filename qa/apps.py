@@ -23,3 +23,18 @@ class QaConfig(AppConfig):
         coalesce.register(broadcast.VOTES, broadcast.flush_votes)
         live_services.register_session_change_hook(services.audit_session_change)
         register_error_extra(services.VersionConflict, api.version_conflict_extra)
+        self._forget_word_lists_on_edit()
+
+    @staticmethod
+    def _forget_word_lists_on_edit() -> None:
+        """An event's screened words edited (admin): its cached list goes (qa/selectors.py)."""
+        from django.db.models.signals import post_delete, post_save
+
+        from qa.models import BlockedTerm
+        from qa.selectors import forget_screening_matcher
+
+        def forget(sender, instance, **kwargs):
+            forget_screening_matcher(event_id=instance.event_id)
+
+        post_save.connect(forget, sender=BlockedTerm, weak=False, dispatch_uid="qa.screening")
+        post_delete.connect(forget, sender=BlockedTerm, weak=False, dispatch_uid="qa.screening")

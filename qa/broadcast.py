@@ -46,6 +46,26 @@ def moderation_changed(question: Question) -> None:
     )
 
 
+def author_changed(*, participant, question: Question, last_action) -> None:
+    """A participant muted or unmuted: each of their questions in the event goes again to the
+    moderators of its session (`author_muted` changed), the one acted on with its audit row,
+    the others with their own last action (a query each: a participant asks a few). Nothing
+    public changes."""
+    others = (
+        Question.objects.filter(participant=participant)
+        .exclude(pk=question.pk)
+        .select_related("session")
+        .order_by("pk")
+    )
+    for each in [question, *others]:
+        each.participant = participant
+        publish_on_commit(
+            [streams.moderation_stream(each.session_id)],
+            messages.QUESTION_UPDATED,
+            question_moderation(each, last_action if each is question else last_action_of(each)),
+        )
+
+
 # The coalescing window of vote tallies (one `votes.updated` per window and session).
 VOTES = "votes"
 
@@ -99,7 +119,7 @@ def stage_part(context: dict) -> dict:
 def moderation_part(context: dict) -> dict:
     session = context["session"]
     questions = list(
-        Question.objects.select_related("addressed_to")
+        Question.objects.select_related("addressed_to", "participant")
         .filter(session_id=session.pk)
         .order_by("created_at", "id")
     )

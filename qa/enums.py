@@ -31,6 +31,8 @@ class QuestionAction(models.TextChoices):
     QUEUE = "queue", _("Queued for the stage")
     UNQUEUE = "unqueue", _("Taken out of the stage queue")
     TRANSLATE = "translate", _("Translated")
+    MUTE = "mute", _("Author muted")
+    UNMUTE = "unmute", _("Author unmuted")
 
 
 S = QuestionStatus

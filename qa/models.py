@@ -30,6 +30,9 @@ class Participant(models.Model):
         _("display name"), max_length=AUTHOR_NAME_MAX_LENGTH, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by a moderator (qa/services.participant_mute): this phone's new questions are kept
+    # for moderators only, never public.
+    muted_at = models.DateTimeField(_("muted at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("participant")
@@ -106,6 +109,14 @@ class Question(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # Why it was held at submit (qa/services.question_submit), for moderators only:
+    # {"words": [listed terms it contains]} and/or {"muted": true} (its author was muted).
+    flags = models.JSONField(_("flags"), default=dict, blank=True)
+    # Its words without tone marks, case, punctuation, order or filler words, space-separated
+    # (qa/similarity.py): what a new question of the session is compared with.
+    signature = models.TextField(blank=True, default="")
+    # Questions of the session that said nearly the same thing when it arrived (ids).
+    similar_to = models.JSONField(_("similar to"), default=list, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -143,6 +154,49 @@ class Question(models.Model):
     @property
     def shown_author(self) -> str:
         return "" if self.anonymous else self.author_name
+
+
+class QuestionKey(models.Model):
+    """The duplicate check's index (qa/similarity.index_keys): a few keys per question, each
+    "<session>|<numbers>|<word>", so that a new question finds the questions that may repeat
+    it with one indexed lookup, however many the session holds."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="keys")
+    key = models.CharField(max_length=120, db_index=True)
+
+    class Meta:
+        verbose_name = _("duplicate key")
+        verbose_name_plural = _("duplicate keys")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class BlockedTerm(models.Model):
+    """A word or phrase of an event's list, added to the project's default lists
+    (qa/screening.py): a question containing one is held for a moderator."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="blocked_terms")
+    term = models.CharField(
+        _("word or phrase"),
+        max_length=100,
+        help_text=_(
+            "Case, tone marks and đ/d are ignored; whole words only. Start with “=” to match "
+            "only with these tone marks."
+        ),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["term"]
+        verbose_name = _("screened word")
+        verbose_name_plural = _("screened words")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "term"], name="blocked_term_unique_per_event")
+        ]
+
+    def __str__(self) -> str:
+        return self.term
 
 
 class Vote(models.Model):

@@ -49,6 +49,12 @@ def action_data(action: ModerationAction | None) -> dict | None:
     }
 
 
+def author_muted(question: Question) -> bool:
+    """Whether the question's author is muted now (callers load `participant` with the
+    question: `select_related`)."""
+    return question.participant_id is not None and question.participant.muted_at is not None
+
+
 def question_moderation(question: Question, last_action: ModerationAction | None = None) -> dict:
     data = question_public(question)
     data.update(
@@ -61,6 +67,11 @@ def question_moderation(question: Question, last_action: ModerationAction | None
             "last_action": action_data(last_action),
             # The translation server's proposal: for moderators only, never on a public stream.
             "translation_suggestion": question.translation_suggestion,
+            # Screening (issue 14): why it was held, whether its author is muted now, and the
+            # questions of the session it repeats.
+            "flags": question.flags,
+            "author_muted": author_muted(question),
+            "similar_to": question.similar_to,
         }
     )
     return data

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import time
+
 from django.db.models import Case, IntegerField, Max, Prefetch, QuerySet, Value, When
 
-from qa.enums import PUBLIC_STATUSES
-from qa.models import ModerationAction, Participant, Question, hash_token
+from qa.enums import PUBLIC_STATUSES, QuestionStatus
+from qa.models import (
+    BlockedTerm,
+    ModerationAction,
+    Participant,
+    Question,
+    QuestionKey,
+    hash_token,
+)
+from qa.screening import Matcher, matcher_for
 
 
 def public_order(qs: QuerySet[Question]) -> QuerySet[Question]:
@@ -26,7 +36,9 @@ def public_questions(*, session_id: int) -> QuerySet[Question]:
 
 
 def moderation_questions(*, session_id: int, status: str | None = None) -> QuerySet[Question]:
-    qs = Question.objects.select_related("addressed_to").filter(session_id=session_id)
+    qs = Question.objects.select_related("addressed_to", "participant").filter(
+        session_id=session_id
+    )
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("created_at", "id")
@@ -117,4 +129,49 @@ def event_export_sessions(*, event_id: int) -> list:
             Prefetch("moderation_actions", queryset=session_history, to_attr="session_history"),
         )
         .order_by("starts_at", "hall__display_order", "pk")
+    )
+
+
+# event id -> (read at, matcher): a submit does not read the word list each time. An edit in
+# this process drops the entry at once (QaConfig.ready connects `forget_screening_matcher` to
+# BlockedTerm's saves and deletes); the other processes read it again within the TTL.
+SCREENING_TTL = 10.0
+_matchers: dict[int, tuple[float, Matcher]] = {}
+
+
+def screening_matcher(*, event_id: int) -> Matcher:
+    """The event's word list: the default lists and its own terms (one query every
+    SCREENING_TTL seconds per process)."""
+    now = time.monotonic()
+    cached = _matchers.get(event_id)
+    if cached is not None and now - cached[0] < SCREENING_TTL:
+        return cached[1]
+    terms = BlockedTerm.objects.filter(event_id=event_id).values_list("term", flat=True)
+    matcher = matcher_for(terms)
+    _matchers[event_id] = (now, matcher)
+    return matcher
+
+
+def forget_screening_matcher(*, event_id: int | None = None, **_kw) -> None:
+    """Drop one event's cached list (or all of them)."""
+    if event_id is None:
+        _matchers.clear()
+    else:
+        _matchers.pop(event_id, None)
+
+
+# What a new question may repeat: the session's questions still open (not rejected, archived
+# or merged).
+SIMILAR_STATUSES = (QuestionStatus.PENDING, QuestionStatus.APPROVED, QuestionStatus.ANSWERED)
+
+
+def similarity_candidates(*, keys: list[str]) -> list[tuple[int, str]]:
+    """(id, signature) of the open questions holding one of these duplicate keys
+    (qa/similarity.index_keys; the keys name the session): one query on the key index."""
+    if not keys:
+        return []
+    return list(
+        QuestionKey.objects.filter(key__in=keys, question__status__in=SIMILAR_STATUSES)
+        .values_list("question_id", "question__signature")
+        .distinct()
     )

@@ -198,6 +198,11 @@ class ActionSerializer(serializers.Serializer):
         return fields
 
 
+class QuestionFlagsSerializer(serializers.Serializer):
+    words = serializers.ListField(child=serializers.CharField(), required=False)
+    muted = serializers.BooleanField(required=False)
+
+
 class QuestionModerationSerializer(QuestionPublicSerializer):
     original_text = serializers.CharField(help_text="The participant's words before an edit.")
     edited = serializers.BooleanField()
@@ -208,6 +213,16 @@ class QuestionModerationSerializer(QuestionPublicSerializer):
     translation_suggestion = serializers.CharField(
         allow_blank=True,
         help_text="The translation server's suggestion for `translation` (empty: none yet).",
+    )
+    flags = QuestionFlagsSerializer(
+        help_text="Why it was held at submit, whatever the moderation mode: `words` (listed "
+        "words it contains) and/or `muted` (its author was muted). Empty: not held."
+    )
+    author_muted = serializers.BooleanField(help_text="Its author is muted now.")
+    similar_to = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Questions of the session that said nearly the same thing when it arrived, "
+        "most alike first (at most 5).",
     )
 
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from live.enums import SessionStatus
 from live.errors import Conflict, DomainError, IllegalTransition
 from live.models import Event, Session, Speaker
-from qa import broadcast, translation
+from qa import broadcast, similarity, translation
 from qa.enums import (
     PUBLIC_STATUSES,
     QUEUE_STATUSES,
@@ -39,11 +39,12 @@ from qa.models import (
     ModerationAction,
     Participant,
     Question,
+    QuestionKey,
     QuestionLanguage,
     Vote,
 )
 from qa.representations import addressed_to_data
-from qa.selectors import last_actions
+from qa.selectors import last_actions, screening_matcher, similarity_candidates
 from qa.text import clean_text
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,9 @@ def question_submit(
         raise DomainError(_("The name is too long."), code="question.author_too_long")
     speaker = session_speaker(session=session, speaker_id=addressed_to)
     status = QuestionStatus.APPROVED if session.moderation == "post" else QuestionStatus.PENDING
+    screened = _screen(session=session, participant=participant, text=text)
+    if screened.flags:
+        status = QuestionStatus.PENDING  # held for a moderator, even under post-moderation
     try:
         with transaction.atomic():
             question = Question.objects.create(
@@ -152,6 +156,12 @@ def question_submit(
                 client_id=client_id or None,
                 addressed_to=speaker,
                 language=detect_language(text),  # issue 14: both languages
+                flags=screened.flags,
+                signature=screened.signature,
+                similar_to=screened.similar_to,
+            )
+            QuestionKey.objects.bulk_create(
+                QuestionKey(question=question, key=k) for k in screened.keys
             )
             broadcast.question_changed(question, before=None)
             suggest_translation_on_commit(question)  # issue 14: after commit, off the request
@@ -169,6 +179,88 @@ def question_submit(
     return question, True
 
 
+# ---- screening and duplicates (issue 14), at submit ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Screened:
+    flags: dict  # why the question is held: {"words": [...]} and/or {"muted": True}; {} if not
+    signature: str
+    similar_to: list[int]
+    keys: list[str]  # how later questions find this one (QuestionKey)
+
+
+def _screen(*, session: Session, participant: Participant, text: str) -> Screened:
+    """What `question_submit` stores besides the question itself: the listed words it contains
+    (qa/screening.py), whether its author is muted (read now, not from the phone's cached
+    identity), and the questions of the session it repeats (qa/similarity.py). Three indexed
+    queries, whatever the session holds; `question_submit` stores the keys with the question."""
+    flags: dict = {}
+    words = screening_matcher(event_id=session.event_id).find(text)
+    if words:
+        flags["words"] = words
+    # The socket's identity was read when the phone identified: refresh what may have changed.
+    participant.muted_at = (
+        Participant.objects.filter(pk=participant.pk).values_list("muted_at", flat=True).first()
+    )
+    if participant.muted_at is not None:
+        flags["muted"] = True
+    signature = similarity.signature(text)
+    keys = similarity.index_keys(session.pk, signature)
+    similar = similarity.most_similar(signature, similarity_candidates(keys=keys))
+    return Screened(flags, signature, similar, keys)
+
+
+# ---- muting a participant -------------------------------------------------------------------
+
+
+def _mute(*, question_id: int, actor, muted: bool) -> Question:
+    """Mute (or unmute) the author of a question, for the whole event. Questions asked while
+    muted stay held and cannot be approved while the author is muted; unmuting releases
+    nothing by itself. Side effects: `Participant.muted_at`; a ModerationAction `mute` or
+    `unmute` on that question (detail: the participant); after commit `question.updated` on the
+    moderation streams for each of the author's questions in the event (their cards show the
+    new state; nothing public changes). Muting a muted author changes nothing."""
+    action = QuestionAction.MUTE if muted else QuestionAction.UNMUTE
+    with transaction.atomic():
+        question = (
+            Question.objects.select_related("session", "participant").filter(pk=question_id).first()
+        )
+        if question is None:
+            raise DomainError(_("No such question."), code="question.not_found", status=404)
+        participant = question.participant
+        if participant is None:
+            raise DomainError(
+                _("The author of this question is no longer known."),
+                code="question.author_unknown",
+                status=409,
+            )
+        participant = Participant.objects.select_for_update().get(pk=participant.pk)
+        if (participant.muted_at is not None) == muted:
+            question.participant = participant
+            return question
+        participant.muted_at = timezone.now() if muted else None
+        participant.save(update_fields=["muted_at"])
+        question.participant = participant
+        record = _record(
+            question,
+            actor=actor,
+            action=action,
+            before=question.status,
+            detail={"participant": participant.pk},
+        )
+        broadcast.author_changed(participant=participant, question=question, last_action=record)
+    return question
+
+
+def participant_mute(*, question_id: int, actor) -> Question:
+    return _mute(question_id=question_id, actor=actor, muted=True)
+
+
+def participant_unmute(*, question_id: int, actor) -> Question:
+    return _mute(question_id=question_id, actor=actor, muted=False)
+
+
 # ---- moderation -----------------------------------------------------------------------------
 
 
@@ -184,7 +276,7 @@ def _lock(question_ids: list[int]) -> dict[int, Question]:
     moved_too = Q(session_id__in=sessions) & (Q(pinned=True) | Q(queue_position__isnull=False))
     rows = (
         Question.objects.select_for_update(of=("self",))
-        .select_related("session", "addressed_to")
+        .select_related("session", "addressed_to", "participant")
         .filter(Q(pk__in=question_ids) | moved_too)
         .order_by("pk")
     )
@@ -228,6 +320,8 @@ def _transition(*, question_id: int, action: str, actor, version: int | None) ->
         _check_version(question, version)
         before = question.status
         question.status = next_status(action, before)
+        if question.status in PUBLIC_STATUSES and question.flags.get("muted"):
+            _check_author_unmuted(question)
         fields = ["status"]
         if question.pinned and question.status != QuestionStatus.APPROVED:
             question.pinned = False
@@ -244,6 +338,15 @@ def _transition(*, question_id: int, action: str, actor, version: int | None) ->
         broadcast.question_changed(question, before=before, last_action=record)
         _announce_moved(moved)
     return question
+
+
+def _check_author_unmuted(question: Question) -> None:
+    """A question asked while its author was muted stays off the screens while they are."""
+    if Participant.objects.filter(pk=question.participant_id, muted_at__isnull=False).exists():
+        raise Conflict(
+            _("Its author is muted: unmute them first to show this question."),
+            code="question.author_muted",
+        )
 
 
 def question_approve(*, question_id: int, actor, version: int | None = None) -> Question:
@@ -285,7 +388,9 @@ def question_pin(*, question_id: int, actor, version: int | None = None) -> Ques
         if question.pinned:
             return question
         previous = list(
-            Question.objects.select_for_update().filter(session_id=question.session_id, pinned=True)
+            Question.objects.select_for_update(of=("self",))
+            .select_related("participant")
+            .filter(session_id=question.session_id, pinned=True)
         )
         for other in previous:
             other.pinned = False
@@ -526,7 +631,7 @@ def _queue_of(question: Question) -> list[Question]:
     already, with the session's row, by `_lock`)."""
     return list(
         Question.objects.select_for_update(of=("self",))
-        .select_related("session", "addressed_to")
+        .select_related("session", "addressed_to", "participant")
         .filter(session_id=question.session_id, queue_position__isnull=False)
         .exclude(pk=question.pk)
         .order_by("queue_position", "id")

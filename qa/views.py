@@ -204,6 +204,15 @@ def _console_strings() -> dict:
         "sort_votes": _("Sorted by votes (as on the display): sort by time"),
         "sort_time": _("Sorted by time, newest first: sort by votes"),
         "history_for": _("History of #{id}"),
+        # screening, muting and duplicates (issue 14)
+        "flagged": _("flagged: {words}"),
+        "author_muted": _("author muted"),
+        "asked_muted": _("asked while muted"),
+        "like": _("like #{id}"),
+        "merge_into": _("Merge into #{id}"),
+        "merge_like": _("Merge #{id} into #{into}, the question it repeats"),
+        "mute-author": _("Mute author"),
+        "unmute-author": _("Unmute author"),
         # an organiser's reset after the rehearsal
         "reset_done": _("Session reset: questions removed: {questions}, votes removed: {votes}."),
         "reset_running": _("A running session cannot be reset: end it first."),

@@ -8,9 +8,13 @@ from django.core.cache import cache
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttle counters and cached state must not leak between tests."""
+    from qa.selectors import forget_screening_matcher
+
     cache.clear()
+    forget_screening_matcher()
     yield
     cache.clear()
+    forget_screening_matcher()
 
 
 @pytest.fixture

@@ -113,6 +113,8 @@ ENDPOINTS = [
     ("api-question-archive", "post", Q % "approved" + "archive/", {}, Capability.MODERATE, 200),
     ("api-question-restore", "post", Q % "rejected" + "restore/", {}, Capability.MODERATE, 200),
     ("api-question-unqueue", "post", Q % "queued" + "unqueue/", {}, Capability.MODERATE, 200),
+    ("api-question-mute-author", "post", Q % "approved" + "mute-author/", {}, Capability.MODERATE, 200),
+    ("api-question-unmute-author", "post", Q % "approved" + "unmute-author/", {}, Capability.MODERATE, 200),
 ]  # fmt: skip
 
 

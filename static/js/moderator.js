@@ -148,7 +148,44 @@
       to,
       q.translation,
       q.translation_suggestion,
+      q.author_muted,
+      likeTargets(q).join(","),
     ].join("|");
+  }
+
+  /* ---- screening, muting, duplicates (issue 14) ------------------------------------------ */
+
+  /** The questions this one repeats that it can still be merged into (open, in this store). */
+  function likeTargets(q) {
+    if (q.status === "archived" || q.status === "rejected") return [];
+    return (q.similar_to || []).filter(function (id) {
+      var other = store.questions.get(id);
+      return other && other.status !== "archived" && other.status !== "rejected";
+    });
+  }
+
+  /** "flagged: ..." (the listed words it holds), "author muted", and "like #12" with its
+   * one-click merge; null when there is nothing to say. */
+  function screeningLine(q) {
+    var flags = q.flags || {};
+    var line = el("p", "m-flags small");
+    if (flags.words && flags.words.length) {
+      line.append(el("span", "badge badge-flagged", fmt(S.flagged, { words: flags.words.join(", ") })));
+    }
+    if (q.author_muted || flags.muted) {
+      line.append(el("span", "badge badge-muted", q.author_muted ? S.author_muted : S.asked_muted));
+    }
+    likeTargets(q).forEach(function (into) {
+      var like = el("span", "m-like");
+      like.append(el("span", "m-like-text", fmt(S.like, { id: into })));
+      var b = el("button", "btn btn-small m-merge-like", fmt(S.merge_into, { id: into }));
+      b.type = "button";
+      b.dataset.mergeInto = into;
+      b.setAttribute("aria-label", fmt(S.merge_like, { id: q.id, into: into }));
+      like.append(b);
+      line.append(like);
+    });
+    return line.childNodes.length ? line : null;
   }
 
   function fillCard(node, q) {
@@ -195,7 +232,15 @@
     history.textContent = S.history;
     history.setAttribute("aria-label", fmt(S.history_for, { id: q.id }));
     buttons.append(history);
-    Live.replaceChildren(node, [head, to, text, translated, meta, buttons].filter(Boolean));
+    if (q.participant_id) {
+      var mute = q.author_muted ? "unmute-author" : "mute-author";
+      var m = el("button", "btn btn-small btn-link m-" + mute, S[mute]);
+      m.type = "button";
+      m.dataset.action = mute;
+      m.setAttribute("aria-label", S[mute] + " #" + q.id);
+      buttons.append(m);
+    }
+    Live.replaceChildren(node, [head, to, text, translated, screeningLine(q), meta, buttons].filter(Boolean));
     node.className = "m-card status-" + q.status + (q.pinned ? " is-pinned" : "") + (q.id === selectedId ? " selected" : "");
     node.setAttribute("aria-label", "#" + q.id + ": " + q.text);
   }
@@ -769,6 +814,8 @@
     var button = event.target.closest("button[data-action]");
     if (button) runAction(id, button.dataset.action);
     if (event.target.closest("button[data-history]")) showHistory(id);
+    var like = event.target.closest("button[data-merge-into]");
+    if (like) act(id, "merge", { into: Number(like.dataset.mergeInto) });
   });
   $("m-status-buttons").addEventListener("click", function (event) {
     var button = event.target.closest("button[data-status]");

@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from live.models import Event, HallAction, Session
-from qa.models import ModerationAction, Vote
+from qa.models import BlockedTerm, ModerationAction, Vote
 from tests import factories
 
 HANOI = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
@@ -52,6 +52,7 @@ def one_of_each():
     )
     Token.objects.create(user=moderator)
     Group.objects.create(name="Ban tổ chức")
+    BlockedTerm.objects.create(event=event, term="vé chợ đen")
     return {"event": event, "hall": hall, "session": session}
 
 
@@ -72,6 +73,7 @@ def test_admin_registers_every_domain_model():
         "qa.Question",
         "qa.Vote",
         "qa.ModerationAction",
+        "qa.BlockedTerm",
     } <= labels
 
 

@@ -6,7 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.urls import reverse
 
-from qa.models import ModerationAction, Question
+from qa.models import BlockedTerm, ModerationAction, Question
 from tests import factories
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("realtime_keys")]
@@ -168,3 +168,19 @@ def test_admin_question_added_gets_its_language(admin_client):
 
     assert response.status_code == 302, response.content[:500]
     assert Question.objects.get(session=session).language == "vi"
+
+
+# ---- the event's screened words (issue 14) ------------------------------------------------------
+
+
+def test_admin_adds_a_screened_word_and_refuses_one_without_letters(admin_client):
+    event = factories.event()
+    url = reverse("admin:qa_blockedterm_add")
+
+    added = admin_client.post(url, {"event": event.pk, "term": "  vé   chợ đen "})
+    refused = admin_client.post(url, {"event": event.pk, "term": "=..."})
+
+    assert added.status_code == 302
+    assert list(BlockedTerm.objects.values_list("event_id", "term")) == [(event.pk, "vé chợ đen")]
+    assert refused.status_code == 200
+    assert "Write a word or a phrase (letters or digits)." in refused.content.decode()
