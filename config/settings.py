@@ -282,6 +282,8 @@ SPECTACULAR_SETTINGS = {
         "QuestionStatusEnum": "qa.enums.QuestionStatus",
         "QuestionActionEnum": "qa.enums.QuestionAction",
         "BulkActionEnum": "qa.enums.BULK_ACTIONS",
+        "PollStateEnum": "qa.enums.PollState",
+        "PollKindEnum": "qa.enums.PollKind",
         "SessionStatusEnum": "live.enums.SessionStatus",
         "ModerationModeEnum": "live.enums.ModerationMode",
     },
