@@ -31,6 +31,31 @@ def page_client(role: str, event) -> Client:
     return client
 
 
+def poll(session, state="draft", **flags) -> int:
+    """A poll of the session in this state (made when the row's path is built)."""
+    from qa import services
+    from qa.models import Poll
+
+    made = services.poll_create(
+        session=session,
+        actor=None,
+        question_vi="Thăm dò?",
+        options=[services.PollOptionText("Một"), services.PollOptionText("Hai")],
+    )
+    Poll.objects.filter(pk=made.pk).update(state=state, **flags)
+    return made.pk
+
+
+def ballot_body(session) -> dict:
+    from qa.models import PollOption
+
+    return {"options": [PollOption.objects.filter(poll__session=session).first().pk]}
+
+
+PHONES = {"anonymous": 401, "other_organiser": 403, "moderator": 403, "organiser": 403,
+          "superuser": 403}  # fmt: skip
+
+
 def venue():
     event = factories.event(slug="matrix")
     hall = factories.hall(event)
@@ -54,6 +79,31 @@ ENDPOINTS = [
      ORGANISERS, 200),
     ("event export", "get", lambda e, h, s, q: f"/api/v1/events/{e.slug}/export/", None,
      ORGANISERS, 200),
+    ("polls list", "get", lambda e, h, s, q: f"/api/v1/sessions/{s.pk}/polls/", None, {}, 200),
+    ("poll create", "post", lambda e, h, s, q: f"/api/v1/sessions/{s.pk}/polls/",
+     {"question_vi": "Hỏi?", "options": [{"text_vi": "A"}, {"text_vi": "B"}]}, MODERATORS, 201),
+    ("poll detail", "get", lambda e, h, s, q: f"/api/v1/polls/{poll(s)}/", None, MODERATORS,
+     200),
+    ("poll edit", "patch", lambda e, h, s, q: f"/api/v1/polls/{poll(s)}/",
+     {"question_en": "Asked?"}, MODERATORS, 200),
+    ("poll delete", "delete", lambda e, h, s, q: f"/api/v1/polls/{poll(s)}/", {}, MODERATORS,
+     204),
+    ("poll open", "post", lambda e, h, s, q: f"/api/v1/polls/{poll(s)}/open/", {}, MODERATORS,
+     200),
+    ("poll close", "post", lambda e, h, s, q: f"/api/v1/polls/{poll(s, 'open')}/close/", {},
+     MODERATORS, 200),
+    ("poll show results", "post",
+     lambda e, h, s, q: f"/api/v1/polls/{poll(s, 'open')}/show-results/", {}, MODERATORS, 200),
+    ("poll hide results", "post",
+     lambda e, h, s, q: f"/api/v1/polls/{poll(s, 'open', results_shown=True)}/hide-results/",
+     {}, MODERATORS, 200),
+    ("poll show", "post", lambda e, h, s, q: f"/api/v1/polls/{poll(s, 'open')}/show/", {},
+     MODERATORS, 200),
+    ("poll hide", "post",
+     lambda e, h, s, q: f"/api/v1/polls/{poll(s, 'closed', on_screen=True)}/hide/", {},
+     MODERATORS, 200),
+    ("poll ballot", "post", lambda e, h, s, q: f"/api/v1/polls/{poll(s, 'open')}/ballot/",
+     ballot_body, PHONES, 200),
     ("control room page", "get", lambda e, h, s, q: f"/moderate/events/{e.slug}/control/", None,
      PAGES, 200),
     ("report page", "get", lambda e, h, s, q: f"/moderate/events/{e.slug}/report/", None,
@@ -71,6 +121,8 @@ def test_who_may_call_what(role, method, path, body, refusals, success):
     url = path(event, hall, session, question)
     client = page_client(role, event) if url.startswith("/moderate/") else client_for(role, event)
     kwargs = {"format": "json"} if body is not None else {}
+    if callable(body):
+        body = body(session)
     if method == "get":
         response = client.get(url)
     else:

@@ -429,3 +429,55 @@ def test_tallies_are_published_with_absolute_counts(published):
         {"poll": poll.pk, "voters": 3, "votes": counts},
     ]
     assert coalesce._flushers[broadcast.POLLS] is broadcast.flush_polls
+
+
+# ---- concurrency (PostgreSQL: real row locks) --------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_200_concurrent_voters_are_counted_exactly():
+    """200 phones vote at once from 20 threads (each its own connection), half of them
+    changing their mind once: one ballot each, every choice counted once, the tallies equal
+    to the ballots' final choices."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    session = factories.session()
+    poll = make_poll(session, state="open", kind="multiple", max_choices=2, options=4)
+    ids = option_ids(poll)
+    phones = [factories.participant(session.event)[0] for _ in range(200)]
+    final = {p.pk: sorted({ids[i % 4], ids[(i * 7) % 4]}) for i, p in enumerate(phones)}
+    errors: list[BaseException] = []
+    start = threading.Barrier(20)
+
+    def vote(chunk: list) -> None:
+        try:
+            start.wait()
+            for i, phone in chunk:
+                if i % 2:
+                    services.ballot_cast(poll_id=poll.pk, participant=phone, options=[ids[3]])
+                services.ballot_cast(poll_id=poll.pk, participant=phone, options=final[phone.pk])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    numbered = list(enumerate(phones))
+    threads = [threading.Thread(target=vote, args=(numbered[k::20],)) for k in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert Ballot.objects.filter(poll=poll).count() == 200
+    expected = {option: 0 for option in ids}
+    for chosen in final.values():
+        for option in chosen:
+            expected[option] += 1
+    tally = poll_tallies(polls=[Poll.objects.prefetch_related("options").get(pk=poll.pk)])
+    assert (tally[poll.pk].voters, tally[poll.pk].votes) == (200, expected)
+    assert stored(poll) == {p: [o for o in ids if o in c] for p, c in final.items()}
