@@ -172,6 +172,10 @@ def _display_strings() -> dict[str, str]:
         "votes_many": _("{n} votes"),
         "pinned": _("Now answering"),
         "top": _("Top questions"),
+        "voters_one": _("1 person voted"),
+        "voters_many": _("{n} people voted"),
+        "poll_closed": _("Voting closed"),
+        "poll_open": _("Vote on your phone"),
     }
 
 
