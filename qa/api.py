@@ -476,7 +476,11 @@ class ExportView(ModerationView):
     )
     def get(self, request, session_id: int):
         session = self.moderated_session(session_id)
-        data = export_data(session, selectors.export_questions(session_id=session.pk))
+        data = export_data(
+            session,
+            selectors.export_questions(session_id=session.pk),
+            selectors.session_polls(session_id=session.pk),
+        )
         response = Response(data)
         if request.accepted_renderer.format == "csv":
             response["Content-Disposition"] = (

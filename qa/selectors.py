@@ -103,7 +103,8 @@ def export_questions(*, session_id: int) -> QuerySet[Question]:
 
 def event_export_sessions(*, event_id: int) -> list:
     """Every session of an event in programme order, each with its questions (and their
-    moderation history) and its own session-level history: four queries, whatever the size."""
+    moderation history), its own session-level history and its polls with their options: six
+    queries, whatever the size (the polls' tallies: `poll_tallies`, two more)."""
     from live.selectors import sessions_with_people
 
     history = ModerationAction.objects.select_related("actor").order_by("created_at", "id")
@@ -117,6 +118,8 @@ def event_export_sessions(*, event_id: int) -> list:
         .prefetch_related(
             Prefetch("questions", queryset=questions),
             Prefetch("moderation_actions", queryset=session_history, to_attr="session_history"),
+            Prefetch("polls", queryset=Poll.objects.order_by("created_at", "id")),
+            "polls__options",
         )
         .order_by("starts_at", "hall__display_order", "pk")
     )

@@ -191,11 +191,30 @@ class ExportQuestionSerializer(serializers.Serializer):
     history = ActionSerializer(many=True)
 
 
+class ExportPollOptionSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    text = TranslatedSerializer()
+    votes = serializers.IntegerField()
+
+
+class ExportPollSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    question = TranslatedSerializer()
+    kind = serializers.ChoiceField(choices=PollKind.choices)
+    max_choices = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=PollState.choices)
+    voters = serializers.IntegerField()
+    opened_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    options = ExportPollOptionSerializer(many=True)
+
+
 class ExportSerializer(serializers.Serializer):
     session_id = serializers.IntegerField()
     title = serializers.DictField(child=serializers.CharField())
     exported_at = serializers.DateTimeField()
     questions = ExportQuestionSerializer(many=True)
+    polls = ExportPollSerializer(many=True, help_text="Every poll with its results (JSON only).")
 
 
 class SessionResetSerializer(serializers.Serializer):
