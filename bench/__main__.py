@@ -471,8 +471,6 @@ def run_storms(
                 f"clients exact {v['clients_exact']}/{v['clients']}, ack p99 {v['vote_ack_ms']['p99']} ms, "
                 f"staleness p99 {v['staleness_ms']['p99']} ms"
             )
-    if ok and joined and "poll" in storms and time.monotonic() < deadline:
-        ok = attempt("poll", lambda: run_poll_storm(args, ctl, fleet, ports, storm, joined, log))
     if ok and joined and "question" in storms and time.monotonic() < deadline:
         askers = min(args.askers, joined)
         log(f"question storm: {askers} phones x 2 over {args.ask_window}s (over {args.ask_over})")
@@ -491,6 +489,8 @@ def run_storms(
         if ok:
             q = out["question"]
             log(f"question storm: stored {q['stored']}, p99 {q['response_ms']['p99']} ms")
+    if ok and joined and "poll" in storms and time.monotonic() < deadline:
+        ok = attempt("poll", lambda: run_poll_storm(args, ctl, fleet, ports, storm, joined, log))
     if ok:
         fleet.close_group("phones")
     return out

@@ -1131,24 +1131,23 @@ def ballots_apply(changes: list[BallotChange]) -> list[list[int] | DomainError]:
             results.append(refusal)
         if not wanted:
             return results  # type: ignore[return-value]
-        Ballot.objects.bulk_create(
-            [Ballot(participant_id=p, poll_id=q) for p, q in wanted], ignore_conflicts=True
+        # One statement for new and changed ballots alike (INSERT ... ON CONFLICT DO UPDATE
+        # ... RETURNING id), in participant order: it locks each ballot row, so two rounds
+        # changing one phone's ballot (two sockets on two processes) wait for each other, and
+        # always in the same order.
+        rows = Ballot.objects.bulk_create(
+            [Ballot(participant_id=p, poll_id=q) for p, q in sorted(wanted)],
+            update_conflicts=True,
+            unique_fields=["poll", "participant"],
+            update_fields=["updated_at"],
         )
-        ballots = {
-            (b.participant_id, b.poll_id): b.pk
-            for b in Ballot.objects.filter(
-                poll_id__in={q for _, q in wanted},
-                participant_id__in={p for p, _ in wanted},
-            ).only("id", "participant_id", "poll_id")
-            if (b.participant_id, b.poll_id) in wanted
-        }
+        ballots = {(b.participant_id, b.poll_id): b.pk for b in rows}
         BallotChoice.objects.filter(ballot_id__in=list(ballots.values())).delete()
         BallotChoice.objects.bulk_create(
             BallotChoice(ballot_id=ballots[key], poll_id=key[1], option_id=option)
             for key, chosen in wanted.items()
             for option in chosen
         )
-        Ballot.objects.filter(pk__in=list(ballots.values())).update(updated_at=timezone.now())
         for poll_id in sorted({q for _, q in wanted}):
             broadcast.poll_results_changed(session_id=polls[poll_id].session_id, poll_id=poll_id)
     return [
