@@ -24,6 +24,18 @@ def hall_with_poll(**kw):
     return session, poll, option_ids(poll), participant, token
 
 
+async def results_until(client, poll_id, voters, votes=None):
+    """poll.results frames until one says this, then until the stream is quiet for half a
+    second: every coalesced flush has run (a flush may re-arm its window once)."""
+    while True:
+        data = (await client.receive_type("poll.results", timeout=5))["data"]
+        if data["poll"] == poll_id and data["voters"] == voters and votes in (None, data["votes"]):
+            break
+    while not await client.nothing_more(timeout=0.5):
+        await client.receive()
+    return data
+
+
 async def identified(stream_client, session, token):
     client = await stream_client(f"/ws/sessions/{session.pk}/")
     await client.send({"type": "identify", "token": token})
@@ -57,14 +69,15 @@ async def test_ballot_over_socket_is_stored_answered_and_tallied(stream_client):
 
 
 async def test_ballot_changed_and_seen_again_after_a_reconnect(stream_client):
-    session, poll, (a, b, _), participant, token = await hall_with_poll(
-        kind="multiple", max_choices=2
+    session, poll, (a, b, c), participant, token = await hall_with_poll(
+        kind="multiple", max_choices=2, results_shown=True
     )
     client, _ = await identified(stream_client, session, token)
     await client.send({"type": "ballot", "poll": poll.pk, "options": [a], "ref": "1"})
     await client.receive_type("ballot.done")
     await client.send({"type": "ballot", "poll": poll.pk, "options": [b, a], "ref": "2"})
     assert (await client.receive_type("ballot.done"))["data"]["options"] == [a, b]
+    await results_until(client, poll.pk, 1, {str(a): 1, str(b): 1, str(c): 0})
     await client.disconnect()
 
     _, again = await identified(stream_client, session, token)
@@ -131,7 +144,7 @@ async def test_ballot_refusals_over_the_socket(stream_client):
 
 
 async def test_many_phones_ballots_commit_in_few_rounds_each_stored_once(stream_client):
-    session, poll, (a, b, c), _, _ = await hall_with_poll()
+    session, poll, (a, b, c), _, _ = await hall_with_poll(results_shown=True)
     phones = [await database_sync_to_async(factories.participant)(session.event) for _ in range(30)]
     clients = [(await identified(stream_client, session, token))[0] for _, token in phones]
     rounds_before = consumers.ballot_commits.rounds
@@ -144,6 +157,14 @@ async def test_many_phones_ballots_commit_in_few_rounds_each_stored_once(stream_
     choices = await stored(poll.pk)
     assert len(choices) == 30 and len({p for p, _ in choices}) == 30
     assert sorted(o for _, o in choices) == sorted([a, b, c] * 10)
+    # Every phone ends holding the stored tallies (coalesced poll.results, absolute counts).
+    final = {"poll": poll.pk, "voters": 30, "votes": {str(a): 10, str(b): 10, str(c): 10}}
+    for client in clients:
+        while not await client.nothing_more(0.6):
+            await client.receive()
+        held = [f["data"] for f in client.frames if f["type"] == "poll.results"][-1]
+        assert held == final
+        assert client.gaps == []
 
 
 async def drain(client) -> None:
