@@ -61,6 +61,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="socket",
         help="how phones vote: frames over their open socket (default) or a POST each",
     )
+    p.add_argument(
+        "--poll-window", type=float, default=10.0, help="seconds of the poll storm's ballots"
+    )
+    p.add_argument(
+        "--storms",
+        default="vote,question,poll",
+        help="the storms after the join storm, a comma list of vote, question, poll",
+    )
     p.add_argument("--askers", type=int, default=500)
     p.add_argument(
         "--storm-prefill",
@@ -133,6 +141,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.phones = 50
         args.join_window = 1.0
         args.vote_window = 1.0
+        args.poll_window = 1.0
         args.askers = 20
         args.ask_window = 1.0
         args.budget = 55.0
@@ -444,7 +453,8 @@ def run_storms(
             ),
         )
         joined += out["top_up"].get("joined", 0) if ok else 0
-    if ok and joined and time.monotonic() < deadline:
+    storms = set(args.storms.split(","))
+    if ok and joined and "vote" in storms and time.monotonic() < deadline:
         log(
             f"vote storm: {joined} phones x 5 questions over {args.vote_window}s "
             f"(over {args.vote_over})"
@@ -469,7 +479,7 @@ def run_storms(
                 f"clients exact {v['clients_exact']}/{v['clients']}, ack p99 {v['vote_ack_ms']['p99']} ms, "
                 f"staleness p99 {v['staleness_ms']['p99']} ms"
             )
-    if ok and joined and time.monotonic() < deadline:
+    if ok and joined and "question" in storms and time.monotonic() < deadline:
         askers = min(args.askers, joined)
         log(f"question storm: {askers} phones x 2 over {args.ask_window}s (over {args.ask_over})")
         ok = attempt(
@@ -487,9 +497,41 @@ def run_storms(
         if ok:
             q = out["question"]
             log(f"question storm: stored {q['stored']}, p99 {q['response_ms']['p99']} ms")
+    if ok and joined and "poll" in storms and time.monotonic() < deadline:
+        ok = attempt("poll", lambda: run_poll_storm(args, ctl, fleet, ports, storm, joined, log))
     if ok:
         fleet.close_group("phones")
     return out
+
+
+def run_poll_storm(args, ctl: Ctl, fleet: Fleet, ports: list[int], storm: dict, joined: int, log):
+    """The poll storm: a poll opened on the hall screen with its results shown, a hall
+    display on each Daphne process, then every phone sends its ballot within the window."""
+    poll = ctl.call("poll_open", session_id=storm["session_id"], options=4)
+    displays = [f"ws://127.0.0.1:{p}/ws/halls/{storm['hall_id']}/display/" for p in ports]
+    fleet.connect("displays", displays, len(displays))
+    log(f"poll storm: {joined} phones, one ballot each over {args.poll_window}s")
+    try:
+        result = scenarios.poll_storm(
+            fleet,
+            ctl,
+            session_id=storm["session_id"],
+            poll_id=poll["poll_id"],
+            option_ids=poll["option_ids"],
+            phones=joined,
+            displays=len(displays),
+            window=args.poll_window,
+            settle=15.0,
+        )
+    finally:
+        fleet.close_group("displays")
+    log(
+        f"poll storm: {result['ballots_ok']}/{result['ballots_sent']} accepted, db exact "
+        f"{result['db_exact']}, clients exact {result['clients_exact']}/{result['clients']}, "
+        f"ack p99 {result['ballot_ack_ms']['p99']} ms, staleness p99 "
+        f"{result['staleness_ms']['p99']} ms"
+    )
+    return result
 
 
 def warm_up(http: list[str], data: dict) -> None:

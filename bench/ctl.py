@@ -258,6 +258,56 @@ def cmd_participants(args: dict) -> dict:
     return {"tokens": tokens}
 
 
+def cmd_poll_open(args: dict) -> dict:
+    """A poll of `options` options in the session, opened, on the hall screen and with its
+    results shown (so the phones and the display get every tally): the poll storm's."""
+    from live.models import Session
+    from qa import services
+
+    session = Session.objects.get(pk=args["session_id"])
+    poll = services.poll_create(
+        session=session,
+        actor=None,
+        question_vi="Dịch vụ công nào Hà Nội nên số hoá trước?",
+        question_en="Which public service should Hanoi digitise first?",
+        options=[
+            services.PollOptionText(f"Phương án {i}", f"Option {i}")
+            for i in range(1, args.get("options", 4) + 1)
+        ],
+    )
+    for move in (services.poll_open, services.poll_show, services.poll_show_results):
+        move(poll_id=poll.pk, actor=None)
+    return {
+        "poll_id": poll.pk,
+        "option_ids": list(poll.options.order_by("position").values_list("pk", flat=True)),
+    }
+
+
+def cmd_poll_counts(args: dict) -> dict:
+    """The poll's truth, from the rows: ballots, voters per participant (1 each, by the
+    constraint), choices per option."""
+    from django.db.models import Count
+
+    from qa.models import Ballot, BallotChoice, PollOption
+
+    poll_id = args["poll_id"]
+    ballots = Ballot.objects.filter(poll_id=poll_id)
+    most = ballots.values("participant_id").annotate(n=Count("id")).order_by("-n").first()
+    chosen = dict(
+        BallotChoice.objects.filter(poll_id=poll_id)
+        .values("option_id")
+        .annotate(n=Count("id"))
+        .values_list("option_id", "n")
+    )
+    options = PollOption.objects.filter(poll_id=poll_id).values_list("pk", flat=True)
+    return {
+        "ballots": ballots.count(),
+        "most_ballots_of_one_phone": most["n"] if most else 0,
+        "choices": sum(chosen.values()),
+        "votes": {str(pk): chosen.get(pk, 0) for pk in options},
+    }
+
+
 class Ctl:
     """The harness's end of the conversation."""
 
@@ -315,6 +365,8 @@ COMMANDS = {
     "counts": cmd_counts,
     "truth": cmd_truth,
     "participants": cmd_participants,
+    "poll_open": cmd_poll_open,
+    "poll_counts": cmd_poll_counts,
 }
 
 

@@ -82,6 +82,11 @@ class Client(SansIO):
         self.marks: dict[int, float] = {}  # question id -> first question.updated
         self.votes: dict[int, int] = {}  # question id -> tally this client holds
         self.vote_frames: dict[int, float] = {}  # seq of a votes.updated -> when it arrived
+        # Polls: id -> (voters, {option id: votes}) this client holds; seq of a poll.results
+        # -> when it arrived (the worker keeps each frame's data, `poll_tallies`).
+        self.polls: dict[int, tuple[int, dict]] = {}
+        self.poll_frames: dict[int, float] = {}
+        self.poll_tallies: dict = vote_tallies.setdefault("polls", {})
         self.pending: dict[str, asyncio.Future] = {}  # ref -> (reply, arrival) of a command
         self.participant: int | None = None  # who the socket speaks for, once identified
         self.unmatched: Counter = Counter()  # replies no command waited for (late, or stray)
@@ -220,6 +225,8 @@ class Client(SansIO):
             self.epoch, self.seq, self.snapshot_at = message["epoch"], seq, now
             for question in message["data"].get("questions", ()):
                 self.votes[question["id"]] = question.get("votes", 0)
+            for poll in message["data"].get("polls", ()):
+                self._hold_poll(poll)
             if not self.ready.done():
                 self.ready.set_result(now)
             return
@@ -243,6 +250,17 @@ class Client(SansIO):
                 self.votes[int(key)] = count
             self.vote_frames[seq] = now
             self.vote_tallies.setdefault(seq, votes)
+        elif kind == "poll.results":
+            data = message["data"]
+            self.polls[data["poll"]] = (data["voters"], data["votes"] or {})
+            self.poll_frames[seq] = now
+            self.poll_tallies.setdefault(seq, data)
+        elif kind == "poll.updated":
+            self._hold_poll(message["data"])
+
+    def _hold_poll(self, poll: dict) -> None:
+        votes = {str(o["id"]): o["votes"] for o in poll["options"] if o["votes"] is not None}
+        self.polls[poll["id"]] = (poll["voters"], votes)
 
     def close(self) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -254,7 +272,9 @@ class Client(SansIO):
 
 IDENTIFY_REF = "identify"  # where identified (which carries no ref) is routed
 JOIN_REF = "join"  # a phone joins once, on the socket it then keeps
-REPLIES = frozenset({"vote.done", "joined", "asked", "error"})  # local frames that carry a ref
+REPLIES = frozenset(
+    {"vote.done", "ballot.done", "joined", "asked", "error"}
+)  # local frames that carry a ref
 _QUESTION_UPDATED = b'","type":"question.updated","data":{"id":'
 
 
@@ -692,6 +712,94 @@ class Worker:
             result["identify"] = _identify_results(phones)
             result["unmatched_replies"] = _take_unmatched(phones)
         return result
+
+    async def cmd_ballot(
+        self,
+        group: str,
+        poll_id: int,
+        option_ids: list[int],
+        window: float,
+        start_at: float,
+        seed: int,
+        give_up_after: float,
+    ) -> dict:
+        """Every phone sends one ballot (one option, picked at random with more weight on the
+        first ones, as a hall leans) at a random moment within the window, over its open
+        socket; answered by ballot.done. A row per ballot: status ("ok" or the error code),
+        option, began, done (when the answer's bytes arrived)."""
+        rng = random.Random(seed)
+        weights = [len(option_ids) - i for i in range(len(option_ids))]
+        phones = self.phones.get(group, [])
+        rows = []
+
+        async def one(phone: dict, option: int, offset: float) -> None:
+            await asyncio.sleep(max(0.0, start_at + offset - time.time()))
+            client: Client = phone["client"]
+            row = {"option": option, "status": None, "began": time.time(), "done": None}
+            try:
+                if not phone.get("identified") and phone.get("identify") is None:
+                    message = {"type": "identify", "token": phone["token"]}
+                    phone["identify"] = (time.time(), client.submit(message, IDENTIFY_REF))
+                ref = f"b{poll_id}"
+                message = {"type": "ballot", "poll": poll_id, "options": [option], "ref": ref}
+                reply, row["done"] = await client.request(message, ref, SOCKET_TIMEOUT)
+                data = reply.get("data") or {}
+                if reply.get("type") != "ballot.done":
+                    row["status"] = _reply_code(reply)
+                elif data.get("options") != [option]:
+                    row["status"] = "ballot.done.mismatched"
+                else:
+                    row["status"] = "ok"
+            except Exception as exc:
+                row["status"] = _error_name(exc)
+            if row["done"] is None:
+                row["done"] = time.time()
+            rows.append(row)
+
+        jobs = [
+            one(phone, rng.choices(option_ids, weights)[0], rng.uniform(0, window))
+            for phone in phones
+        ]
+        unfinished = await bounded(jobs, give_up_after)
+        return {
+            "rows": rows,
+            "unfinished": unfinished,
+            "identify": _identify_results(phones),
+            "unmatched_replies": _take_unmatched(phones),
+        }
+
+    async def cmd_poll_report(self, group: str, poll_id: int, expected: dict) -> dict:
+        """How many of the group's clients hold the database's tallies of the poll
+        (`expected`: voters and votes per option id), and when each poll.results frame
+        reached its last client."""
+        clients = self.groups.get(group, [])
+        want = (expected["voters"], expected["votes"])
+        wrong = [c.polls.get(poll_id) for c in clients if c.polls.get(poll_id) != want]
+        last_seen: dict[int, list] = {}
+        for client in clients:
+            for seq, t in client.poll_frames.items():
+                entry = last_seen.setdefault(seq, [0, 0.0, t])
+                entry[0] += 1
+                entry[1] = max(entry[1], t)
+                entry[2] = min(entry[2], t)
+        tallies = self.tallies.get(group, {}).get("polls", {})
+        return {
+            "clients": len(clients),
+            "exact": len(clients) - len(wrong),
+            "wrong_sample": wrong[:3],
+            "gaps": sum(c.gaps for c in clients),
+            "closed": sum(1 for c in clients if c.lost.done()),
+            "frames": {
+                str(seq): {
+                    "clients": n,
+                    "first": first,
+                    "last": last,
+                    "voters": tallies[seq]["voters"],
+                }
+                for seq, (n, last, first) in last_seen.items()
+                if seq in tallies and tallies[seq]["poll"] == poll_id
+            },
+        }
 
     async def cmd_ask(
         self,

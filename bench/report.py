@@ -10,6 +10,7 @@ RATIO_GOAL = 3.0
 SCALE_P99_MS = 1000
 SCALE_GOAL_N = 8000
 JOIN_P99_MS = 2000
+BALLOT_ACK_P99_MS = 300  # issue 16: a ballot acknowledged within 300 ms (p99)
 STALENESS_P99_MS = 1000
 ASK_P99_MS = 500
 KB_PER_CLIENT = 40
@@ -157,6 +158,33 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
                 f"all {v['phones']} counted {v['db_exact']}; phones holding the DB tallies "
                 f"{v['clients_exact']}/{v['clients']}; staleness p99 {p99} ms",
                 f"every vote counted, DB = phones, staleness p99 <= {STALENESS_P99_MS} ms",
+                _verdict(ok),
+            )
+        )
+    b = storms.get("poll", {})
+    if "ballot_ack_ms" in b:
+        ack, stale = b["ballot_ack_ms"]["p99"], b["staleness_ms"]["p99"]
+        ok = (
+            b["db_exact"]
+            and b["ballots_ok"] == b["phones"]
+            and b["clients_exact"] == b["clients"]
+            and ack is not None
+            and ack <= BALLOT_ACK_P99_MS
+            and stale is not None
+            and stale <= STALENESS_P99_MS
+        )
+        out.append(
+            (
+                f"poll storm: {b['phones']} phones, one ballot each over "
+                f"{results['config'].get('poll_window')} s (ballot frames on the socket), "
+                f"{b['displays']} hall displays",
+                f"{b['ballots_ok']}/{b['ballots_sent']} accepted (last after "
+                f"{b['last_accepted_after_s']} s, ack p99 {ack} ms); ballots stored once "
+                f"{b['db_exact']} ({b['db_ballots']} rows); phones holding the DB tallies "
+                f"{b['phones_exact']}/{b['phones']}, displays {b['displays_exact']}/{b['displays']}; "
+                f"staleness p99 {stale} ms ({b['poll_results_frames']} poll.results)",
+                f"every ballot stored once, DB = phones = displays, ack p99 <= {BALLOT_ACK_P99_MS} ms, "
+                f"staleness p99 <= {STALENESS_P99_MS} ms",
                 _verdict(ok),
             )
         )

@@ -577,6 +577,137 @@ def _staleness(votes: list[dict], reports: list[dict], clients: int) -> tuple[li
     return out, unresolved
 
 
+def poll_storm(
+    fleet: Fleet,
+    ctl,
+    *,
+    session_id: int,
+    poll_id: int,
+    option_ids: list[int],
+    phones: int,
+    displays: int,
+    window: float,
+    settle: float,
+    seed: int = 16,
+) -> dict:
+    """Every joined phone sends one ballot within `window` seconds over its open socket
+    (ballot, answered by ballot.done). Exactness: one ballot row per phone, every accepted
+    ballot stored once, and every phone and display ends holding the database's tallies from
+    its poll.results frames (coalesced: at most one per poll every 500 ms).
+
+    Staleness of a ballot: from its acknowledgement to the moment the last client held a
+    poll.results frame that first arrived after that acknowledgement and counts at least as
+    many voters as had been acknowledged by then (every ballot acknowledged was committed)."""
+    start_at = time.time() + 1.0
+    give_up = window + GIVE_UP_AFTER
+    args = [
+        {
+            "group": "phones",
+            "poll_id": poll_id,
+            "option_ids": option_ids,
+            "window": window,
+            "start_at": start_at,
+            "seed": seed + i,
+            "give_up_after": give_up,
+        }
+        for i in range(len(fleet.conns))
+    ]
+    replies = fleet.call("ballot", args, give_up + 60)
+    rows = [row for reply in replies for row in reply["rows"]]
+    unfinished = sum(r["unfinished"] for r in replies)
+    ok = [r for r in rows if r["status"] == "ok"]
+    deadline = time.monotonic() + 30.0
+    counts = ctl.call("poll_counts", poll_id=poll_id)
+    while time.monotonic() < deadline:  # requests given up on may still be finishing
+        time.sleep(1.0)
+        now = ctl.call("poll_counts", poll_id=poll_id)
+        if now == counts:
+            break
+        counts = now
+    expected = {"voters": counts["ballots"], "votes": counts["votes"]}
+    deadline = time.monotonic() + settle
+    while True:
+        phone_reports = fleet.call(
+            "poll_report", {"group": "phones", "poll_id": poll_id, "expected": expected}, 120
+        )
+        display_reports = fleet.call(
+            "poll_report", {"group": "displays", "poll_id": poll_id, "expected": expected}, 120
+        )
+        reports = phone_reports + display_reports
+        exact = sum(r["exact"] for r in reports)
+        clients = sum(r["clients"] for r in reports)
+        if exact == clients or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    accepted: dict[str, int] = {}
+    for r in ok:
+        accepted[str(r["option"])] = accepted.get(str(r["option"]), 0) + 1
+    acks = sorted(r["done"] for r in ok)
+    # Per stream (the phones' session stream, the display stream: each its own seq), then the
+    # latest of the two for each ballot.
+    per_stream = [_poll_staleness(acks, phone_reports), _poll_staleness(acks, display_reports)]
+    staleness = [
+        max(s[i] for s in per_stream if s[i] is not None)
+        for i in range(len(acks))
+        if all(s[i] is not None for s in per_stream)
+    ]
+    unresolved = len(acks) - len(staleness)
+    sent = [r["began"] - start_at for r in rows]
+    finished = [r["done"] - start_at for r in ok]
+    identify = [r["identify"] for r in replies]
+    return {
+        "phones": phones,
+        "displays": displays,
+        "ballots_sent": len(rows) + unfinished,
+        "ballots_ok": len(ok),
+        "unfinished": unfinished,
+        "statuses": _merge_counts([{str(r["status"]): 1} for r in rows]),
+        "identify_statuses": _merge_counts(i["statuses"] for i in identify),
+        "unmatched_replies": _merge_counts(r["unmatched_replies"] for r in replies),
+        "last_sent_after_s": round(max(sent), 2) if sent else None,
+        "last_accepted_after_s": round(max(finished), 2) if finished else None,
+        "ballot_ack_ms": summary_ms([r["done"] - r["began"] for r in ok]),
+        "accepted_per_option": accepted,
+        "db_ballots": counts["ballots"],
+        "db_votes": counts["votes"],
+        "db_most_ballots_of_one_phone": counts["most_ballots_of_one_phone"],
+        # Every phone's ballot stored once: as many rows as accepted ballots, one choice each,
+        # and the accepted ballots per option are the stored ones.
+        "db_exact": counts["ballots"] == len(ok) == counts["choices"]
+        and counts["most_ballots_of_one_phone"] <= 1
+        and all(counts["votes"].get(k, 0) == n for k, n in accepted.items()),
+        "clients": clients,
+        "clients_exact": exact,
+        "phones_exact": sum(r["exact"] for r in phone_reports),
+        "displays_exact": sum(r["exact"] for r in display_reports),
+        "clients_wrong_sample": [s for r in reports for s in r["wrong_sample"]][:3],
+        "poll_results_frames": len({s for r in phone_reports for s in r["frames"]}),
+        "staleness_ms": summary_ms(staleness),
+        "staleness_unresolved": unresolved,
+        "seq_gaps": sum(r["gaps"] for r in reports),
+        "closed_by_server": sum(r["closed"] for r in reports),
+    }
+
+
+def _poll_staleness(acks: list[float], reports: list[dict]) -> list[float | None]:
+    """For each acknowledgement (sorted), on one stream: seconds until the last client held the
+    first poll.results that arrived after it and counts at least as many voters as had been
+    acknowledged by then; None if no frame did."""
+    frames: dict[int, dict] = {}
+    for report in reports:
+        for seq, entry in report["frames"].items():
+            merged = frames.setdefault(int(seq), {**entry, "clients": 0})
+            merged["clients"] += entry["clients"]
+            merged["first"] = min(merged["first"], entry["first"])
+            merged["last"] = max(merged["last"], entry["last"])
+    ordered = [frames[s] for s in sorted(frames)]
+    out: list[float | None] = []
+    for rank, ack in enumerate(acks, start=1):
+        hit = next((f for f in ordered if f["first"] >= ack and f["voters"] >= rank), None)
+        out.append(None if hit is None else max(0.0, hit["last"] - ack))
+    return out
+
+
 def question_storm(
     fleet: Fleet,
     ctl,

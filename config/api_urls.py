@@ -55,6 +55,17 @@ urlpatterns = [
         qa_api.SessionResetView.as_view(),
         name="api-session-reset",
     ),
+    path(
+        "sessions/<id:session_id>/polls/",
+        qa_api.SessionPollsView.as_view(),
+        name="api-session-polls",
+    ),
+    path("polls/<id:poll_id>/", qa_api.PollView.as_view(), name="api-poll"),
+    path("polls/<id:poll_id>/ballot/", qa_api.BallotView.as_view(), name="api-poll-ballot"),
+    *[
+        path(f"polls/<id:poll_id>/{action}/", view.as_view(), name=f"api-poll-{action}")
+        for action, view in qa_api.POLL_ACTION_VIEWS.items()
+    ],
     path("questions/<id:question_id>/", qa_api.QuestionView.as_view(), name="api-question"),
     path("questions/<id:question_id>/vote/", qa_api.VoteView.as_view(), name="api-question-vote"),
     path(

@@ -291,6 +291,8 @@ SPECTACULAR_SETTINGS = {
         "QuestionActionEnum": "qa.enums.QuestionAction",
         "QuestionLanguageEnum": "qa.models.QuestionLanguage",
         "BulkActionEnum": "qa.enums.BULK_ACTIONS",
+        "PollStateEnum": "qa.enums.PollState",
+        "PollKindEnum": "qa.enums.PollKind",
         "SessionStatusEnum": "live.enums.SessionStatus",
         "ModerationModeEnum": "live.enums.ModerationMode",
     },

@@ -173,6 +173,10 @@ def _display_strings() -> dict[str, str]:
         "pinned": _("Now answering"),
         "top": _("Top questions"),
         "addressed_to": _("→ {name}"),
+        "voters_one": _("1 person voted"),
+        "voters_many": _("{n} people voted"),
+        "poll_closed": _("Voting closed"),
+        "poll_open": _("Vote on your phone"),
     }
 
 

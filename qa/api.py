@@ -38,7 +38,7 @@ from qa.exports import (
     event_export_data,
     export_data,
 )
-from qa.models import Question
+from qa.models import Poll, Question
 from qa.permissions import (
     AskThrottle,
     IsParticipant,
@@ -46,14 +46,28 @@ from qa.permissions import (
     VoteThrottle,
     request_participant,
 )
-from qa.representations import action_data, question_moderation, question_own, question_public
+from qa.representations import (
+    action_data,
+    poll_moderation,
+    poll_public,
+    question_moderation,
+    question_own,
+    question_public,
+)
 from qa.serializers import (
     AuditEntrySerializer,
+    BallotResponseSerializer,
+    BallotSerializer,
     BulkSerializer,
     ExportSerializer,
     JoinResponseSerializer,
     JoinSerializer,
     MergeSerializer,
+    PollCreateSerializer,
+    PollEditSerializer,
+    PollModerationSerializer,
+    PollPublicSerializer,
+    PollVersionConflictSerializer,
     QuestionEditSerializer,
     QuestionListQuerySerializer,
     QuestionModerationSerializer,
@@ -500,7 +514,11 @@ class ExportView(ModerationView):
     )
     def get(self, request, session_id: int):
         session = self.moderated_session(session_id)
-        data = export_data(session, selectors.export_questions(session_id=session.pk))
+        data = export_data(
+            session,
+            selectors.export_questions(session_id=session.pk),
+            selectors.session_polls(session_id=session.pk),
+        )
         response = Response(data)
         if request.accepted_renderer.format == "csv":
             response["Content-Disposition"] = (
@@ -593,3 +611,229 @@ class EventExportView(APIView):
                 f'attachment; filename="{event.slug}-questions.{extension}"'
             )
         return response
+
+
+# ---- polls ----------------------------------------------------------------------------------------
+
+
+def poll_moderation_view(poll: Poll) -> dict:
+    poll = selectors.session_polls(session_id=poll.session_id).get(pk=poll.pk)
+    return poll_moderation(poll, selectors.poll_tallies(polls=[poll])[poll.pk])
+
+
+def poll_version_conflict_extra(exc: services.PollVersionConflict) -> dict:
+    """A poll's version conflict also carries the poll as it is now (QaConfig.ready())."""
+    return {"poll": poll_moderation_view(exc.poll)}
+
+
+POLL_CONFLICT = OpenApiResponse(
+    PollVersionConflictSerializer,
+    description="`poll.version_conflict` (with the current poll) or `poll.cannot_<action>` "
+    "(the move is not allowed from the poll's state).",
+)
+
+
+def get_poll(poll_id: int) -> Poll:
+    poll = Poll.objects.select_related("session").filter(pk=poll_id).first()
+    if poll is None:
+        raise DomainError(_("No such poll."), code="poll.not_found", status=404)
+    return poll
+
+
+def poll_options(data: dict) -> dict:
+    """The serializer's options as the service takes them."""
+    if data.get("options") is not None:
+        data = {**data, "options": [services.PollOptionText(**o) for o in data["options"]]}
+    return data
+
+
+class PollModerationView(ModerationView):
+    def moderated_poll(self, poll_id: int) -> Poll:
+        poll = get_poll(poll_id)
+        ensure_may(self.request, self.capability, event_id=poll.session.event_id)
+        return poll
+
+
+class SessionPollsView(PollModerationView):
+    """A session's polls: every one, drafts included, with their votes for its moderators;
+    for everybody else what the phones hold (open, or on the hall screen). A new draft."""
+
+    def get_permissions(self):
+        if self.request.method == "GET":
+            return [AllowAny()]
+        return super().get_permissions()
+
+    @extend_schema(
+        operation_id="session_polls",
+        responses={
+            200: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="PollListItem",
+                    serializers=[PollPublicSerializer, PollModerationSerializer],
+                    resource_type_field_name=None,
+                    many=True,
+                ),
+                description="For moderators of the event, every poll oldest first with the "
+                "fields of `PollModeration`; for everybody else the open polls and the one on "
+                "the hall screen (`PollPublic`: votes null while the results are hidden).",
+            ),
+            **error_responses(404),
+        },
+    )
+    def get(self, request, session_id: int):
+        session = get_session(session_id)
+        if user_may(request.user, Capability.MODERATE, event_id=session.event_id):
+            polls = list(selectors.session_polls(session_id=session.pk))
+            tallies = selectors.poll_tallies(polls=polls)
+            return Response([poll_moderation(p, tallies[p.pk]) for p in polls])
+        polls = list(selectors.public_polls(session_id=session.pk))
+        tallies = selectors.poll_tallies(polls=polls)
+        return Response([poll_public(p, tallies[p.pk]) for p in polls])
+
+    @extend_schema(
+        operation_id="poll_create",
+        request=PollCreateSerializer,
+        responses={201: PollModerationSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, session_id: int):
+        session = self.moderated_session(session_id)
+        form = PollCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        poll = services.poll_create(
+            session=session, actor=request.user, **poll_options(form.validated_data)
+        )
+        return Response(poll_moderation_view(poll), status=http.HTTP_201_CREATED)
+
+
+class PollView(PollModerationView):
+    @extend_schema(
+        operation_id="poll_detail",
+        responses={200: PollModerationSerializer, **error_responses(401, 403, 404)},
+    )
+    def get(self, request, poll_id: int):
+        return Response(poll_moderation_view(self.moderated_poll(poll_id)))
+
+    @extend_schema(
+        operation_id="poll_edit",
+        request=PollEditSerializer,
+        responses={
+            200: PollModerationSerializer,
+            **error_responses(400, 401, 403, 404),
+            409: POLL_CONFLICT,
+        },
+    )
+    def patch(self, request, poll_id: int):
+        self.moderated_poll(poll_id)
+        form = PollEditSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        poll = services.poll_edit(
+            poll_id=poll_id, actor=request.user, **poll_options(form.validated_data)
+        )
+        return Response(poll_moderation_view(poll))
+
+    @extend_schema(
+        operation_id="poll_delete",
+        request=VersionSerializer,
+        responses={204: None, **error_responses(400, 401, 403, 404), 409: POLL_CONFLICT},
+    )
+    def delete(self, request, poll_id: int):
+        self.moderated_poll(poll_id)
+        form = VersionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.poll_delete(poll_id=poll_id, actor=request.user, **form.validated_data)
+        return Response(status=http.HTTP_204_NO_CONTENT)
+
+
+class PollActionView(PollModerationView):
+    """POST /polls/<id>/<action>/: one subclass per move, each its own operation."""
+
+    service = None  # one of the poll_<action> services
+
+    @extend_schema(
+        request=VersionSerializer,
+        responses={
+            200: PollModerationSerializer,
+            **error_responses(400, 401, 403, 404),
+            409: POLL_CONFLICT,
+        },
+    )
+    def post(self, request, poll_id: int):
+        self.moderated_poll(poll_id)
+        form = VersionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        poll = self.service(poll_id=poll_id, actor=request.user, **form.validated_data)
+        return Response(poll_moderation_view(poll))
+
+
+class PollOpenView(PollActionView):
+    """open a draft poll for ballots."""
+
+    service = staticmethod(services.poll_open)
+
+
+class PollCloseView(PollActionView):
+    """close an open poll (no ballot counts after this)."""
+
+    service = staticmethod(services.poll_close)
+
+
+class PollShowResultsView(PollActionView):
+    """show a poll's results to the phones and the hall display."""
+
+    service = staticmethod(services.poll_show_results)
+
+
+class PollHideResultsView(PollActionView):
+    """hide a poll's results from the phones and the hall display."""
+
+    service = staticmethod(services.poll_hide_results)
+
+
+class PollShowView(PollActionView):
+    """put a poll on the hall display (the one there before comes down)."""
+
+    service = staticmethod(services.poll_show)
+
+
+class PollHideView(PollActionView):
+    """take a poll off the hall display (it shows the questions again)."""
+
+    service = staticmethod(services.poll_hide)
+
+
+# POST /polls/<id>/<action>/ (config/api_urls.py), in the order of the URLs.
+POLL_ACTION_VIEWS: dict[str, type[PollActionView]] = {
+    "open": PollOpenView,
+    "close": PollCloseView,
+    "show-results": PollShowResultsView,
+    "hide-results": PollHideResultsView,
+    "show": PollShowView,
+    "hide": PollHideView,
+}
+
+
+class BallotView(APIView):
+    """A phone's ballot over HTTP, while its socket is down (the socket's `ballot` command is
+    the usual way: docs/protocol.md)."""
+
+    authentication_classes = PHONE_FIRST_AUTHENTICATION
+    permission_classes = [IsParticipant]
+    throttle_classes = [VoteThrottle]
+
+    @extend_schema(
+        operation_id="ballot_cast",
+        request=BallotSerializer,
+        responses={
+            200: BallotResponseSerializer,
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
+    )
+    def post(self, request, poll_id: int):
+        form = BallotSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        options = services.ballot_cast(
+            poll_id=poll_id,
+            participant=request_participant(request),
+            options=form.validated_data["options"],
+        )
+        return Response({"poll": poll_id, "options": options})

@@ -19,10 +19,15 @@ class QaConfig(AppConfig):
         snapshots.contribute(streams.DISPLAY, broadcast.public_part)
         snapshots.contribute(streams.STAGE, broadcast.stage_part)
         snapshots.contribute(streams.MODERATION, broadcast.moderation_part)
+        snapshots.contribute(streams.SESSION, broadcast.public_polls_part)
+        snapshots.contribute(streams.DISPLAY, broadcast.public_polls_part)
+        snapshots.contribute(streams.MODERATION, broadcast.moderation_polls_part)
         snapshots.contribute(streams.CONTROL, control.control_part)
         coalesce.register(broadcast.VOTES, broadcast.flush_votes)
+        coalesce.register(broadcast.POLLS, broadcast.flush_polls)
         live_services.register_session_change_hook(services.audit_session_change)
         register_error_extra(services.VersionConflict, api.version_conflict_extra)
+        register_error_extra(services.PollVersionConflict, api.poll_version_conflict_extra)
         self._forget_word_lists_on_edit()
 
     @staticmethod

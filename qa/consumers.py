@@ -25,9 +25,10 @@ from live.errors import DomainError
 from live.models import Event, Session
 from live.realtime.batch import GroupCommit, run_each
 from qa import messages, services
+from qa.enums import POLL_OPTIONS_MAX
 from qa.models import Participant
 from qa.representations import question_own
-from qa.selectors import participant_for_token
+from qa.selectors import own_ballots, participant_for_token
 from qa.serializers import JoinSerializer, QuestionSubmitSerializer
 from qa.throttles import throttle_ask, throttle_join, throttle_votes
 
@@ -72,6 +73,19 @@ def _votes_round(items: list[tuple[str, services.VoteChange]]) -> list[int | Dom
     return results
 
 
+def _ballots_round(items: list[tuple[str, services.BallotChange]]) -> list:
+    """One round of socket ballots (ip, change), as _votes_round: a ballot shares the vote
+    throttle (`vote.throttled`), then the ballots that passed are stored in one transaction."""
+    refusals = throttle_votes([(change.participant_id, ip) for ip, change in items])
+    results: list = list(refusals)
+    passed = [i for i, refused in enumerate(refusals) if refused is None]
+    if passed:
+        applied = services.ballots_apply([items[i][1] for i in passed])
+        for i, result in zip(passed, applied, strict=True):
+            results[i] = result
+    return results
+
+
 # The socket's database work of this process, in rounds (live/realtime/batch.py): votes of
 # every socket in one transaction, their throttles in one Redis round trip; joins and
 # questions one after the other in one thread hop.
@@ -79,11 +93,20 @@ vote_commits: GroupCommit[tuple[str, services.VoteChange], int | DomainError] = 
     _votes_round
 )
 database_calls: GroupCommit = GroupCommit(run_each)
+ballot_commits: GroupCommit[tuple[str, services.BallotChange], list | DomainError] = GroupCommit(
+    _ballots_round
+)
 
 
 @database_sync_to_async
-def _participant(token: str):
-    return participant_for_token(token=token)
+def _identity(token: str, session_id: int) -> tuple[Participant | None, dict[str, list[int]]]:
+    """The phone's participant, and its ballots in the session's polls (a phone that
+    reconnects sees what it chose)."""
+    participant = participant_for_token(token=token)
+    if participant is None:
+        return None, {}
+    ballots = own_ballots(session_id=session_id, participant_id=participant.pk)
+    return participant, {str(poll): options for poll, options in ballots.items()}
 
 
 class AudienceStreamConsumer(SessionStreamConsumer):
@@ -111,7 +134,9 @@ class AudienceStreamConsumer(SessionStreamConsumer):
             )
             return
         token = message.get("token")
-        participant = await _participant(token) if isinstance(token, str) else None
+        participant, ballots = (
+            await _identity(token, self.session_id) if isinstance(token, str) else (None, {})
+        )
         if participant is None or participant.event_id != self.event_id:
             await self._error(
                 "identify.invalid",
@@ -120,7 +145,9 @@ class AudienceStreamConsumer(SessionStreamConsumer):
             )
             return
         self._become(participant)
-        await self.send_local(messages.IDENTIFIED, {**context, "participant": participant.pk})
+        await self.send_local(
+            messages.IDENTIFIED, {**context, "participant": participant.pk, "ballots": ballots}
+        )
 
     def _identify_allowed(self) -> bool:
         """A token bucket per socket (IDENTIFY_BURST, refilled at IDENTIFY_PER_SECOND)."""
@@ -226,6 +253,45 @@ class AudienceStreamConsumer(SessionStreamConsumer):
             )
         )
 
+    # ---- polls ------------------------------------------------------------------------------
+
+    async def command_ballot(self, message: dict) -> None:
+        """A phone's choice in one of this session's polls; it replaces the phone's earlier
+        ballot there. Answered `ballot.done` with the options the ballot holds, once committed."""
+        poll_id = message.get("poll")
+        context = await self._context(message, poll=poll_id)
+        if context is None:
+            return
+        options = message.get("options")
+        if not (
+            _is_id(poll_id)
+            and isinstance(options, list)
+            and len(options) <= POLL_OPTIONS_MAX
+            and all(_is_id(o) for o in options)
+        ):
+            await self._error(
+                "ballot.invalid",
+                _('A ballot needs "poll": the id of a poll, and "options": the ids chosen.'),
+                **{**context, "poll": poll_id if _is_id(poll_id) else None},
+            )
+            return
+        if self.participant is None:
+            await self._error(
+                "ballot.unidentified", _("Send identify with this phone's token first."), **context
+            )
+            return
+        change = services.BallotChange(
+            self.participant.pk, self.participant.event_id, poll_id, tuple(options), self.session_id
+        )
+        self._spawn(
+            self._answer(
+                ballot_commits.submit((self.client_ip, change)),
+                context,
+                messages.BALLOT_DONE,
+                lambda chosen: {"options": chosen},
+            )
+        )
+
     # ---- answers ---------------------------------------------------------------------------
 
     def _set_language(self, message: dict) -> None:
@@ -289,4 +355,9 @@ class AudienceStreamConsumer(SessionStreamConsumer):
         messages.ASK: command_ask,
         messages.VOTE: command_vote,
         messages.UNVOTE: command_unvote,
+        messages.BALLOT: command_ballot,
     }
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63

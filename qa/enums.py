@@ -111,3 +111,68 @@ def next_status(action: str, current: str) -> str:
         % {"state": QuestionStatus(current).label, "action": QuestionAction(action).label.lower()},
         code=f"question.cannot_{action}",
     )
+
+
+# ---- polls ----------------------------------------------------------------------------------
+
+
+class PollState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Open for votes")
+    CLOSED = "closed", _("Closed")
+
+
+class PollKind(models.TextChoices):
+    SINGLE = "single", _("Single choice")
+    MULTIPLE = "multiple", _("Multiple choice")
+
+
+class PollAction(models.TextChoices):
+    CREATE = "create", _("Created")
+    EDIT = "edit", _("Edited")
+    DELETE = "delete", _("Deleted")
+    OPEN = "open", _("Opened")
+    CLOSE = "close", _("Closed")
+    SHOW_RESULTS = "show_results", _("Results shown")
+    HIDE_RESULTS = "hide_results", _("Results hidden")
+    SHOW = "show", _("Put on screen")
+    HIDE = "hide", _("Taken off screen")
+
+
+P = PollState
+
+# The one table of poll moves: action -> {from state: to state}; a pair missing is refused.
+# A poll is edited and deleted only as a draft, opened once and closed once. Whether its results
+# show does not depend on its state; it goes on the hall screen only once the audience can see
+# it (open or closed), never as a draft.
+POLL_TRANSITIONS: dict[str, dict[str, str]] = {
+    PollAction.EDIT: {P.DRAFT: P.DRAFT},
+    PollAction.DELETE: {P.DRAFT: P.DRAFT},
+    PollAction.OPEN: {P.DRAFT: P.OPEN},
+    PollAction.CLOSE: {P.OPEN: P.CLOSED},
+    PollAction.SHOW_RESULTS: {P.DRAFT: P.DRAFT, P.OPEN: P.OPEN, P.CLOSED: P.CLOSED},
+    PollAction.HIDE_RESULTS: {P.DRAFT: P.DRAFT, P.OPEN: P.OPEN, P.CLOSED: P.CLOSED},
+    PollAction.SHOW: {P.OPEN: P.OPEN, P.CLOSED: P.CLOSED},
+    PollAction.HIDE: {P.OPEN: P.OPEN, P.CLOSED: P.CLOSED},
+}
+
+# What the audience and the hall display see of a poll: never a draft.
+PUBLIC_POLL_STATES = frozenset({P.OPEN, P.CLOSED})
+
+POLL_OPTIONS_MIN = 2
+POLL_OPTIONS_MAX = 10
+
+
+def next_poll_state(action: str, current: str) -> str:
+    """The state `action` moves a poll in `current` to, or IllegalTransition with the fixed
+    code `poll.cannot_<action>`."""
+    if action not in POLL_TRANSITIONS:
+        raise ValueError(f"unknown poll action {action!r}")
+    target = POLL_TRANSITIONS[action].get(current)
+    if target is not None:
+        return target
+    raise IllegalTransition(
+        _("A poll that is “%(state)s” cannot be %(action)s.")
+        % {"state": PollState(current).label, "action": PollAction(action).label.lower()},
+        code=f"poll.cannot_{action}",
+    )

@@ -18,8 +18,9 @@ from django.utils import timezone
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from live.models import Event, Session
-from qa.models import ModerationAction, Question
+from qa.models import ModerationAction, Poll, Question
 from qa.representations import action_data, addressed_to_data
+from qa.selectors import Tally, poll_tallies
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -56,14 +57,43 @@ def _history(actions: Iterable[ModerationAction], tz) -> list[dict]:
     return rows
 
 
-def export_data(session: Session, questions: Iterable[Question]) -> dict:
+def export_data(
+    session: Session, questions: Iterable[Question], polls: Iterable[Poll] = ()
+) -> dict:
     tz = session.event.tz
+    polls = list(polls)
     return {
         "session_id": session.pk,
         "title": {"vi": session.title_vi, "en": session.title_en},
         "exported_at": _time(timezone.now(), tz),
         "questions": _questions(questions, tz),
+        "polls": _polls(polls, poll_tallies(polls=polls), tz),
     }
+
+
+def _polls(polls: list[Poll], tallies: dict[int, Tally], tz) -> list[dict]:
+    """Each poll (drafts too) with its results, counted from the ballots."""
+    return [
+        {
+            "id": poll.pk,
+            "question": {"vi": poll.question_vi, "en": poll.question_en},
+            "kind": poll.kind,
+            "max_choices": poll.max_choices,
+            "state": poll.state,
+            "voters": tallies[poll.pk].voters,
+            "opened_at": _time(poll.opened_at, tz),
+            "closed_at": _time(poll.closed_at, tz),
+            "options": [
+                {
+                    "position": option.position,
+                    "text": {"vi": option.text_vi, "en": option.text_en},
+                    "votes": tallies[poll.pk].votes.get(option.pk, 0),
+                }
+                for option in poll.options.all()
+            ],
+        }
+        for poll in polls
+    ]
 
 
 def _questions(questions: Iterable[Question], tz) -> list[dict]:
@@ -96,6 +126,8 @@ def event_export_data(event: Event, sessions: Iterable[Session]) -> dict:
     """Every session of the event (qa.selectors.event_export_sessions) with its questions,
     their votes and history, and the session's own history (status changes, resets)."""
     tz = event.tz
+    sessions = list(sessions)
+    tallies = poll_tallies(polls=[poll for session in sessions for poll in session.polls.all()])
     rows = []
     for session in sessions:
         questions = _questions(session.questions.all(), tz)
@@ -111,6 +143,7 @@ def event_export_data(event: Event, sessions: Iterable[Session]) -> dict:
                 "counts": _counts(questions),
                 "history": _history(session.session_history, tz),
                 "questions": questions,
+                "polls": _polls(list(session.polls.all()), tallies, tz),
             }
         )
     return {
@@ -187,6 +220,22 @@ SUMMARY_COLUMNS = (
     "approved",
     "answered",
     "votes",
+)
+# The workbook's Polls sheet: one row per option of each poll, with its poll's figures.
+POLL_COLUMNS = (
+    "session_id",
+    "session",
+    "poll_id",
+    "question_vi",
+    "question_en",
+    "kind",
+    "state",
+    "voters",
+    "position",
+    "option_vi",
+    "option_en",
+    "votes",
+    "percent",
 )
 # Characters a sheet name cannot hold, and its length limit (Excel's rules).
 SHEET_NAME_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
@@ -271,6 +320,30 @@ def export_event_xlsx(data: dict) -> bytes:
         for q in session["questions"]:
             row = table_row(q)
             _append(sheet, [row[column] for column in CSV_COLUMNS])
+    polls = book.create_sheet("Polls")
+    _append(polls, POLL_COLUMNS)
+    for session in data["sessions"]:
+        for poll in session["polls"]:
+            for option in poll["options"]:
+                share = option["votes"] / poll["voters"] if poll["voters"] else 0
+                _append(
+                    polls,
+                    [
+                        session["session_id"],
+                        _vi_first(session["title"]),
+                        poll["id"],
+                        poll["question"]["vi"],
+                        poll["question"]["en"],
+                        poll["kind"],
+                        poll["state"],
+                        poll["voters"],
+                        option["position"],
+                        option["text"]["vi"],
+                        option["text"]["en"],
+                        option["votes"],
+                        round(share * 100, 1),
+                    ],
+                )
     for sheet in book.worksheets:
         for cell in sheet[1]:
             cell.font = Font(bold=True)

@@ -8,7 +8,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from live.models import Event, Session, Speaker
-from qa.enums import PUBLIC_STATUSES, QuestionAction, QuestionStatus
+from qa.enums import (
+    PUBLIC_POLL_STATES,
+    PUBLIC_STATUSES,
+    PollAction,
+    PollKind,
+    PollState,
+    QuestionAction,
+    QuestionStatus,
+)
 
 QUESTION_MAX_LENGTH = 500
 # A translation may run longer than its question (Vietnamese to English and back).
@@ -247,3 +255,165 @@ class ModerationAction(models.Model):
     def __str__(self) -> str:
         target = f"#{self.question_id}" if self.question_id else f"session {self.session_id}"
         return f"{self.actor or '-'} {self.action} {target}: {self.from_state} -> {self.to_state}"
+
+
+# ---- polls ----------------------------------------------------------------------------------
+
+POLL_QUESTION_MAX_LENGTH = 300
+POLL_OPTION_MAX_LENGTH = 120
+
+
+class Poll(models.Model):
+    """A question to the whole hall with 2..10 options (qa/enums.POLL_TRANSITIONS): a draft
+    the moderators prepare, open for ballots, then closed. Whether its results show and whether
+    it is on the hall screen are flags of their own. Tallies are never stored: they are counted
+    from the ballots (qa/selectors.poll_tallies)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="polls")
+    question_vi = models.CharField(_("question (Vietnamese)"), max_length=POLL_QUESTION_MAX_LENGTH)
+    question_en = models.CharField(
+        _("question (English)"), max_length=POLL_QUESTION_MAX_LENGTH, blank=True
+    )
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=PollKind.choices, default=PollKind.SINGLE
+    )
+    # How many options a ballot may hold: 1 for a single choice poll.
+    max_choices = models.PositiveSmallIntegerField(_("most choices"), default=1)
+    state = models.CharField(
+        _("state"), max_length=10, choices=PollState.choices, default=PollState.DRAFT
+    )
+    results_shown = models.BooleanField(_("results shown"), default=False)
+    on_screen = models.BooleanField(_("on the hall screen"), default=False)
+    # Optimistic concurrency: bumped by every moderator's change.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("poll")
+        verbose_name_plural = _("polls")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=Q(on_screen=True),
+                name="one_poll_on_screen_per_session",
+            ),
+            models.CheckConstraint(
+                condition=Q(on_screen=False) | Q(state__in=sorted(PUBLIC_POLL_STATES)),
+                name="poll_on_screen_only_when_public",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=PollKind.SINGLE, max_choices=1)
+                | Q(kind=PollKind.MULTIPLE, max_choices__gte=1, max_choices__lte=10),
+                name="poll_max_choices_fits_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.question_vi[:60]}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.state in PUBLIC_POLL_STATES
+
+    @property
+    def is_listed(self) -> bool:
+        """Held by the phones and the hall display: open, or on the hall screen (a closed poll
+        stays there, with its final results, until the moderator takes it down).
+        qa/selectors.public_polls is the same rule as a query."""
+        return self.state == PollState.OPEN or (self.on_screen and self.is_public)
+
+
+class PollOption(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField(_("position"))
+    text_vi = models.CharField(_("text (Vietnamese)"), max_length=POLL_OPTION_MAX_LENGTH)
+    text_en = models.CharField(_("text (English)"), max_length=POLL_OPTION_MAX_LENGTH, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("poll option")
+        verbose_name_plural = _("poll options")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["poll", "position"], name="poll_option_position_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.text_vi}"
+
+
+class Ballot(models.Model):
+    """One participant's choice in one poll; changed (its choices replaced) while the poll is
+    open. The voters of a poll are its ballots."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="ballots")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("ballot")
+        verbose_name_plural = _("ballots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["poll", "participant"], name="one_ballot_per_participant"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} -> poll {self.poll_id}"
+
+
+class BallotChoice(models.Model):
+    """An option chosen on a ballot. `poll` repeats the ballot's poll so the tallies are one
+    GROUP BY over this table and an option counts at most once per ballot."""
+
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="choices")
+    option = models.ForeignKey(PollOption, on_delete=models.CASCADE, related_name="choices")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="choices")
+
+    class Meta:
+        verbose_name = _("ballot choice")
+        verbose_name_plural = _("ballot choices")
+        constraints = [
+            models.UniqueConstraint(fields=["ballot", "option"], name="one_choice_per_option")
+        ]
+        indexes = [models.Index(fields=["poll", "option"])]
+
+    def __str__(self) -> str:
+        return f"ballot {self.ballot_id}: option {self.option_id}"
+
+
+class PollAuditEntry(models.Model):
+    """The audit trail of polls, as ModerationAction is that of questions: written in the same
+    transaction as the change it records. A deleted draft keeps its entries (poll set null)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="poll_actions")
+    poll = models.ForeignKey(
+        Poll, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="poll_actions",
+    )
+    action = models.CharField(_("action"), max_length=16, choices=PollAction.choices)
+    from_state = models.CharField(_("from"), max_length=10, blank=True)
+    to_state = models.CharField(_("to"), max_length=10, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("poll action")
+        verbose_name_plural = _("poll actions")
+
+    def __str__(self) -> str:
+        return f"{self.actor or '-'} {self.action} poll {self.poll_id}"

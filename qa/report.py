@@ -12,8 +12,9 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from live.models import ConnectionSample, Event, Hall, Session
-from qa.enums import PUBLIC_STATUSES, QuestionStatus
-from qa.models import Question, Vote
+from qa.enums import PUBLIC_POLL_STATES, PUBLIC_STATUSES, QuestionStatus
+from qa.models import Poll, Question, Vote
+from qa.selectors import poll_tallies
 
 TOP_QUESTIONS = 10
 # Colours for the halls' lines, told apart in print too (each line also has its own dash).
@@ -89,6 +90,7 @@ def event_report(event: Event) -> dict:
         .order_by("-vote_count", "created_at")[:TOP_QUESTIONS]
     )
     return {
+        "polls": _poll_results(event),
         "halls": list(halls.values()),
         "totals": {
             "asked": sum(s.asked for s in sessions),
@@ -102,6 +104,35 @@ def event_report(event: Event) -> dict:
         "questions_chart": questions_chart(sessions),
         "has_samples": bool(samples),
     }
+
+
+def _poll_results(event: Event) -> list[dict]:
+    """The polls the halls voted on (open or closed), in programme order, each option with its
+    votes and share of the voters (four queries)."""
+    polls = list(
+        Poll.objects.filter(session__event=event, state__in=PUBLIC_POLL_STATES)
+        .select_related("session", "session__hall")
+        .prefetch_related("options")
+        .order_by("session__starts_at", "session__hall__display_order", "created_at", "id")
+    )
+    tallies = poll_tallies(polls=polls)
+    results = []
+    for poll in polls:
+        tally = tallies[poll.pk]
+        most = max(tally.votes.values(), default=0)
+        options = [
+            {
+                "text": option.text_vi,
+                "votes": tally.votes.get(option.pk, 0),
+                "percent": round(100 * tally.votes.get(option.pk, 0) / tally.voters)
+                if tally.voters
+                else 0,
+                "top": most > 0 and tally.votes.get(option.pk, 0) == most,
+            }
+            for option in poll.options.all()
+        ]
+        results.append({"poll": poll, "voters": tally.voters, "options": options})
+    return results
 
 
 def _phones_per_session(event: Event) -> dict[int, int]:

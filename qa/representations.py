@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from qa.models import ModerationAction, Question
+from qa.models import ModerationAction, Poll, Question
+from qa.selectors import Tally
 
 
 def addressed_to_data(question: Question) -> dict | None:
@@ -80,3 +81,55 @@ def question_moderation(question: Question, last_action: ModerationAction | None
 def question_own(question: Question) -> dict:
     """The author's own view on their phone: every status, text as a moderator left it."""
     return question_public(question)
+
+
+# ---- polls ----------------------------------------------------------------------------------
+
+
+def _poll(poll: Poll, tally: Tally, *, results: bool) -> dict:
+    return {
+        "id": poll.id,
+        "session_id": poll.session_id,
+        "question": {"vi": poll.question_vi, "en": poll.question_en},
+        "kind": poll.kind,
+        "max_choices": poll.max_choices,
+        "state": poll.state,
+        "results_shown": poll.results_shown,
+        "on_screen": poll.on_screen,
+        "version": poll.version,
+        "options": [
+            {
+                "id": option.id,
+                "position": option.position,
+                "text": {"vi": option.text_vi, "en": option.text_en},
+                "votes": tally.votes.get(option.id, 0) if results else None,
+            }
+            for option in poll.options.all()
+        ],
+        "voters": tally.voters,
+        "opened_at": poll.opened_at.isoformat() if poll.opened_at else None,
+        "closed_at": poll.closed_at.isoformat() if poll.closed_at else None,
+    }
+
+
+def poll_public(poll: Poll, tally: Tally) -> dict:
+    """The phones' and the hall display's view: the votes of each option only while the
+    moderator shows the results (null otherwise); the number of voters always."""
+    return _poll(poll, tally, results=poll.results_shown)
+
+
+def poll_moderation(poll: Poll, tally: Tally) -> dict:
+    """The console's view: the votes always, and when the poll was made and last changed."""
+    data = _poll(poll, tally, results=True)
+    data["created_at"] = poll.created_at.isoformat()
+    data["updated_at"] = poll.updated_at.isoformat()
+    return data
+
+
+def poll_results(poll_id: int, tally: Tally, *, results: bool) -> dict:
+    """`poll.results`: absolute counts, so a missed one is repaired by the next."""
+    return {
+        "poll": poll_id,
+        "voters": tally.voters,
+        "votes": {str(k): v for k, v in sorted(tally.votes.items())} if results else None,
+    }

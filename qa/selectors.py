@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 
-from django.db.models import Case, IntegerField, Max, Prefetch, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
 
-from qa.enums import PUBLIC_STATUSES, QuestionStatus
+from qa.enums import PUBLIC_POLL_STATES, PUBLIC_STATUSES, PollState, QuestionStatus
 from qa.models import (
+    Ballot,
+    BallotChoice,
     BlockedTerm,
     ModerationAction,
     Participant,
+    Poll,
+    PollAuditEntry,
     Question,
     QuestionKey,
     hash_token,
@@ -111,7 +116,8 @@ def export_questions(*, session_id: int) -> QuerySet[Question]:
 
 def event_export_sessions(*, event_id: int) -> list:
     """Every session of an event in programme order, each with its questions (and their
-    moderation history) and its own session-level history: four queries, whatever the size."""
+    moderation history), its own session-level history and its polls with their options: six
+    queries, whatever the size (the polls' tallies: `poll_tallies`, two more)."""
     from live.selectors import sessions_with_people
 
     history = ModerationAction.objects.select_related("actor").order_by("created_at", "id")
@@ -127,6 +133,8 @@ def event_export_sessions(*, event_id: int) -> list:
         .prefetch_related(
             Prefetch("questions", queryset=questions),
             Prefetch("moderation_actions", queryset=session_history, to_attr="session_history"),
+            Prefetch("polls", queryset=Poll.objects.order_by("created_at", "id")),
+            "polls__options",
         )
         .order_by("starts_at", "hall__display_order", "pk")
     )
@@ -174,4 +182,81 @@ def similarity_candidates(*, keys: list[str]) -> list[tuple[int, str]]:
         QuestionKey.objects.filter(key__in=keys, question__status__in=SIMILAR_STATUSES)
         .values_list("question_id", "question__signature")
         .distinct()
+    )
+
+
+# ---- polls ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """A poll's results, counted from its ballots: how many voted, and for each option."""
+
+    voters: int = 0
+    votes: dict[int, int] = field(default_factory=dict)
+
+
+def poll_tallies(*, polls) -> dict[int, Tally]:
+    """The tallies of these polls (their options prefetched), counted from the stored
+    ballots, every option present (two queries)."""
+    polls = list(polls)
+    if not polls:
+        return {}
+    tallies = {p.pk: Tally(votes={o.pk: 0 for o in p.options.all()}) for p in polls}
+    poll_ids = list(tallies)
+    voters = Ballot.objects.filter(poll_id__in=poll_ids).values("poll_id").annotate(n=Count("id"))
+    for row in voters.order_by():
+        tallies[row["poll_id"]].voters = row["n"]
+    chosen = (
+        BallotChoice.objects.filter(poll_id__in=poll_ids)
+        .values("poll_id", "option_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in chosen:
+        tallies[row["poll_id"]].votes[row["option_id"]] = row["n"]
+    return tallies
+
+
+def _with_options(qs: QuerySet[Poll]) -> QuerySet[Poll]:
+    return qs.prefetch_related("options").order_by("created_at", "id")
+
+
+def session_polls(*, session_id: int) -> QuerySet[Poll]:
+    """Every poll of a session, drafts included, oldest first (two queries)."""
+    return _with_options(Poll.objects.filter(session_id=session_id))
+
+
+def public_polls(*, session_id: int) -> QuerySet[Poll]:
+    """What the phones and the hall display show: the open polls and the one on screen."""
+    return _with_options(
+        Poll.objects.filter(session_id=session_id, state__in=PUBLIC_POLL_STATES).filter(
+            Q(state=PollState.OPEN) | Q(on_screen=True)
+        )
+    )
+
+
+def own_ballots(*, session_id: int, participant_id: int) -> dict[int, list[int]]:
+    """A phone's ballots in the session's public polls: poll id -> chosen option ids (one
+    query)."""
+    rows = (
+        BallotChoice.objects.filter(
+            ballot__participant_id=participant_id,
+            poll__session_id=session_id,
+            poll__state__in=PUBLIC_POLL_STATES,
+        )
+        .order_by("option__position")
+        .values_list("poll_id", "option_id")
+    )
+    ballots: dict[int, list[int]] = {}
+    for poll_id, option_id in rows:
+        ballots.setdefault(poll_id, []).append(option_id)
+    return ballots
+
+
+def poll_audit(*, session_id: int) -> QuerySet[PollAuditEntry]:
+    return (
+        PollAuditEntry.objects.filter(session_id=session_id)
+        .select_related("actor")
+        .order_by("created_at", "id")
     )

@@ -9,8 +9,16 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from live.serializers import MAX_DB_INT, ErrorSerializer, VersionField
-from qa.enums import BULK_ACTIONS, QuestionAction, QuestionStatus
+from live.serializers import MAX_DB_INT, ErrorSerializer, TranslatedSerializer, VersionField
+from qa.enums import (
+    BULK_ACTIONS,
+    POLL_OPTIONS_MAX,
+    POLL_OPTIONS_MIN,
+    PollKind,
+    PollState,
+    QuestionAction,
+    QuestionStatus,
+)
 from qa.models import QuestionLanguage
 
 RAW_TEXT_MAX = 5000
@@ -271,13 +279,133 @@ class ExportQuestionSerializer(serializers.Serializer):
     history = ActionSerializer(many=True)
 
 
+class ExportPollOptionSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    text = TranslatedSerializer()
+    votes = serializers.IntegerField()
+
+
+class ExportPollSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    question = TranslatedSerializer()
+    kind = serializers.ChoiceField(choices=PollKind.choices)
+    max_choices = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=PollState.choices)
+    voters = serializers.IntegerField()
+    opened_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    options = ExportPollOptionSerializer(many=True)
+
+
 class ExportSerializer(serializers.Serializer):
     session_id = serializers.IntegerField()
     title = serializers.DictField(child=serializers.CharField())
     exported_at = serializers.DateTimeField()
     questions = ExportQuestionSerializer(many=True)
+    polls = ExportPollSerializer(many=True, help_text="Every poll with its results (JSON only).")
 
 
 class SessionResetSerializer(serializers.Serializer):
     questions = serializers.IntegerField(help_text="How many questions were removed.")
     votes = serializers.IntegerField(help_text="How many votes went with them.")
+
+
+# ---- polls ----------------------------------------------------------------------------------
+# The services check the real rules (texts after cleaning, 2..10 options, how many choices)
+# with their own codes; these bound the raw input.
+
+
+class PollOptionInputSerializer(serializers.Serializer):
+    text_vi = serializers.CharField(allow_blank=True, max_length=RAW_NAME_MAX)
+    text_en = serializers.CharField(
+        required=False, allow_blank=True, max_length=RAW_NAME_MAX, default=""
+    )
+
+
+class PollCreateSerializer(serializers.Serializer):
+    question_vi = serializers.CharField(allow_blank=True, max_length=RAW_NAME_MAX)
+    question_en = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=RAW_NAME_MAX,
+        default="",
+        help_text="Shown to English readers; empty: the Vietnamese text.",
+    )
+    kind = serializers.ChoiceField(choices=PollKind.choices, required=False, default="single")
+    max_choices = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=POLL_OPTIONS_MAX,
+        default=None,
+        help_text="Multiple choice: how many options a ballot may hold (2 up to the number of "
+        "options; absent: all of them). Single choice: 1.",
+    )
+    options = PollOptionInputSerializer(
+        many=True, min_length=POLL_OPTIONS_MIN, max_length=POLL_OPTIONS_MAX
+    )
+
+
+class PollEditSerializer(serializers.Serializer):
+    """Every field optional: only the ones sent change; `options` replaces all of them."""
+
+    question_vi = serializers.CharField(required=False, allow_blank=True, max_length=RAW_NAME_MAX)
+    question_en = serializers.CharField(required=False, allow_blank=True, max_length=RAW_NAME_MAX)
+    kind = serializers.ChoiceField(choices=PollKind.choices, required=False)
+    max_choices = serializers.IntegerField(required=False, min_value=1, max_value=POLL_OPTIONS_MAX)
+    options = PollOptionInputSerializer(
+        many=True, required=False, min_length=POLL_OPTIONS_MIN, max_length=POLL_OPTIONS_MAX
+    )
+    version = VersionField()
+
+
+class BallotSerializer(serializers.Serializer):
+    options = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_DB_INT),
+        max_length=POLL_OPTIONS_MAX,
+        help_text="The ids of the options chosen (one for a single choice poll); they replace "
+        "the phone's earlier ballot in this poll.",
+    )
+
+
+class PollOptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    text = TranslatedSerializer()
+    votes = serializers.IntegerField(
+        allow_null=True, help_text="Null for the audience while the results are hidden."
+    )
+
+
+class PollPublicSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    session_id = serializers.IntegerField()
+    question = TranslatedSerializer()
+    kind = serializers.ChoiceField(choices=PollKind.choices)
+    max_choices = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=PollState.choices)
+    results_shown = serializers.BooleanField()
+    on_screen = serializers.BooleanField()
+    version = serializers.IntegerField()
+    options = PollOptionSerializer(many=True)
+    voters = serializers.IntegerField(help_text="How many phones hold a ballot.")
+    opened_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+
+class PollModerationSerializer(PollPublicSerializer):
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class PollVersionConflictSerializer(ErrorSerializer):
+    poll = PollModerationSerializer(
+        required=False, help_text="With `poll.version_conflict` only: the poll as it is now."
+    )
+
+
+class BallotResponseSerializer(serializers.Serializer):
+    poll = serializers.IntegerField()
+    options = serializers.ListField(
+        child=serializers.IntegerField(), help_text="The options the ballot holds now."
+    )

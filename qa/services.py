@@ -25,19 +25,32 @@ from live.errors import Conflict, DomainError, IllegalTransition
 from live.models import Event, Session, Speaker
 from qa import broadcast, similarity, translation
 from qa.enums import (
+    POLL_OPTIONS_MAX,
+    POLL_OPTIONS_MIN,
     PUBLIC_STATUSES,
     QUEUE_STATUSES,
+    PollAction,
+    PollKind,
+    PollState,
     QuestionAction,
     QuestionStatus,
+    next_poll_state,
     next_status,
 )
 from qa.language import detect_language
 from qa.models import (
     AUTHOR_NAME_MAX_LENGTH,
+    POLL_OPTION_MAX_LENGTH,
+    POLL_QUESTION_MAX_LENGTH,
     QUESTION_MAX_LENGTH,
     TRANSLATION_MAX_LENGTH,
+    Ballot,
+    BallotChoice,
     ModerationAction,
     Participant,
+    Poll,
+    PollAuditEntry,
+    PollOption,
     Question,
     QuestionKey,
     QuestionLanguage,
@@ -1003,3 +1016,444 @@ def session_reset(*, session_id: int, actor) -> SessionReset:
         shows_it = broadcast.display_streams_showing(session) != []
         restart_streams_on_commit(sessions=[session], halls=[hall] if shows_it else [])
     return counts
+
+
+# ---- polls --------------------------------------------------------------------------------------
+# A moderator's change: the session row locked first, then the poll (and the poll on screen, if
+# another one goes up), the move checked against qa/enums.POLL_TRANSITIONS, the version checked,
+# update_fields, a PollAuditEntry in the same transaction, the messages after commit. A round of
+# ballots locks only poll rows (in id order), so it never waits on a session.
+
+
+class PollVersionConflict(Conflict):
+    """Carries the current poll so the console can show what changed."""
+
+    code = "poll.version_conflict"
+    default_message = _("Another moderator changed this poll first.")
+
+    def __init__(self, poll: Poll):
+        super().__init__()
+        self.poll = poll
+
+
+@dataclass(frozen=True)
+class PollOptionText:
+    text_vi: str
+    text_en: str = ""
+
+
+def _poll_text(value: str, *, code: str, max_length: int, required: bool) -> str:
+    value = clean_text(value or "", multiline=False)
+    if required and not value:
+        raise DomainError(_("Write the text in Vietnamese."), code=f"{code}_empty")
+    if len(value) > max_length:
+        raise DomainError(
+            _("At most %(n)d characters.") % {"n": max_length}, code=f"{code}_too_long"
+        )
+    return value
+
+
+def _poll_options(options: list[PollOptionText]) -> list[PollOptionText]:
+    if not POLL_OPTIONS_MIN <= len(options) <= POLL_OPTIONS_MAX:
+        raise DomainError(
+            _("A poll has %(min)d to %(max)d options.")
+            % {"min": POLL_OPTIONS_MIN, "max": POLL_OPTIONS_MAX},
+            code="poll.option_count",
+        )
+    return [
+        PollOptionText(
+            _poll_text(
+                o.text_vi, code="poll.option", max_length=POLL_OPTION_MAX_LENGTH, required=True
+            ),
+            _poll_text(
+                o.text_en, code="poll.option", max_length=POLL_OPTION_MAX_LENGTH, required=False
+            ),
+        )
+        for o in options
+    ]
+
+
+def _poll_choices(kind: str, max_choices: int | None, option_count: int) -> int:
+    """How many options a ballot may hold: 1 for a single choice; 2 up to the number of
+    options for a multiple choice (all of them when not given)."""
+    if kind == PollKind.SINGLE:
+        if max_choices not in (None, 1):
+            raise DomainError(
+                _("A single choice poll takes one option per ballot."),
+                code="poll.max_choices",
+            )
+        return 1
+    if max_choices is None:
+        return option_count
+    if not 2 <= max_choices <= option_count:
+        raise DomainError(
+            _("A multiple choice poll allows 2 to %(n)d choices.") % {"n": option_count},
+            code="poll.max_choices",
+        )
+    return max_choices
+
+
+def _poll_record(poll: Poll, *, actor, action: str, before: str, detail: dict | None = None):
+    return PollAuditEntry.objects.create(
+        session_id=poll.session_id,
+        poll=poll if poll.pk else None,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        from_state=before,
+        to_state=poll.state,
+        detail=detail or {},
+    )
+
+
+def _poll_locked(poll_id: int, *, version: int | None) -> Poll:
+    """The poll locked for a moderator's change, after its session's row."""
+    session_id = Poll.objects.filter(pk=poll_id).values_list("session_id", flat=True).first()
+    if session_id is None:
+        raise DomainError(_("No such poll."), code="poll.not_found", status=404)
+    list(Session.objects.select_for_update().filter(pk=session_id).values("pk"))
+    poll = Poll.objects.select_for_update(of=("self",)).select_related("session").get(pk=poll_id)
+    if version is not None and version != poll.version:
+        raise PollVersionConflict(poll)
+    return poll
+
+
+def _poll_save(poll: Poll, fields: Iterable[str]) -> Poll:
+    poll.version = F("version") + 1
+    poll.save(update_fields=[*fields, "version", "updated_at"])
+    poll.refresh_from_db(fields=["version", "updated_at"])
+    return poll
+
+
+def _poll_set_options(poll: Poll, options: list[PollOptionText]) -> None:
+    poll.options.all().delete()
+    PollOption.objects.bulk_create(
+        PollOption(poll=poll, position=i, text_vi=o.text_vi, text_en=o.text_en)
+        for i, o in enumerate(options, start=1)
+    )
+
+
+def poll_create(
+    *,
+    session: Session,
+    actor,
+    question_vi: str,
+    question_en: str = "",
+    kind: str = PollKind.SINGLE,
+    max_choices: int | None = None,
+    options: list[PollOptionText],
+) -> Poll:
+    """A draft poll of a session, with its options in this order. Side effects: a
+    PollAuditEntry `create`; after commit `poll.created` on the moderation stream."""
+    question_vi = _poll_text(
+        question_vi, code="poll.question", max_length=POLL_QUESTION_MAX_LENGTH, required=True
+    )
+    question_en = _poll_text(
+        question_en, code="poll.question", max_length=POLL_QUESTION_MAX_LENGTH, required=False
+    )
+    options = _poll_options(options)
+    max_choices = _poll_choices(kind, max_choices, len(options))
+    with transaction.atomic():
+        poll = Poll.objects.create(
+            session=session,
+            question_vi=question_vi,
+            question_en=question_en,
+            kind=kind,
+            max_choices=max_choices,
+        )
+        _poll_set_options(poll, options)
+        _poll_record(poll, actor=actor, action=PollAction.CREATE, before="")
+        broadcast.poll_changed(poll, created=True)
+    return poll
+
+
+def poll_edit(
+    *,
+    poll_id: int,
+    actor,
+    version: int | None = None,
+    question_vi: str | None = None,
+    question_en: str | None = None,
+    kind: str | None = None,
+    max_choices: int | None = None,
+    options: list[PollOptionText] | None = None,
+) -> Poll:
+    """Change a draft: the fields given (the options, when given, replace all of them). Side
+    effects: the version bumped; a PollAuditEntry `edit` naming the fields; after commit
+    `poll.updated` on the moderation stream."""
+    with transaction.atomic():
+        poll = _poll_locked(poll_id, version=version)
+        next_poll_state(PollAction.EDIT, poll.state)
+        changed: list[str] = []
+        if question_vi is not None:
+            poll.question_vi = _poll_text(
+                question_vi,
+                code="poll.question",
+                max_length=POLL_QUESTION_MAX_LENGTH,
+                required=True,
+            )
+            changed.append("question_vi")
+        if question_en is not None:
+            poll.question_en = _poll_text(
+                question_en,
+                code="poll.question",
+                max_length=POLL_QUESTION_MAX_LENGTH,
+                required=False,
+            )
+            changed.append("question_en")
+        if options is not None:
+            options = _poll_options(options)
+        option_count = len(options) if options is not None else poll.options.count()
+        if kind is not None or max_choices is not None or options is not None:
+            poll.kind = kind or poll.kind
+            if max_choices is None and poll.kind == PollKind.MULTIPLE:
+                # Kept if it still fits the options, else every option may be chosen.
+                max_choices = poll.max_choices if 2 <= poll.max_choices <= option_count else None
+            poll.max_choices = _poll_choices(poll.kind, max_choices, option_count)
+            changed += ["kind", "max_choices"]
+        if options is not None:
+            _poll_set_options(poll, options)
+            changed.append("options")
+        if not changed:
+            return poll
+        _poll_save(poll, [f for f in changed if f != "options"])
+        _poll_record(
+            poll, actor=actor, action=PollAction.EDIT, before=poll.state, detail={"fields": changed}
+        )
+        broadcast.poll_changed(poll)
+    return poll
+
+
+def poll_delete(*, poll_id: int, actor, version: int | None = None) -> None:
+    """Delete a draft (an opened poll has ballots: it stays). Side effects: a PollAuditEntry
+    `delete` (with the question, the poll being gone); after commit `poll.removed` on the
+    moderation stream."""
+    with transaction.atomic():
+        poll = _poll_locked(poll_id, version=version)
+        next_poll_state(PollAction.DELETE, poll.state)
+        pk, before = poll.pk, poll.state
+        poll.delete()
+        poll.pk = pk  # for the message
+        PollAuditEntry.objects.create(
+            session_id=poll.session_id,
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            action=PollAction.DELETE,
+            from_state=before,
+            to_state="",
+            detail={"poll": pk, "question_vi": poll.question_vi},
+        )
+        broadcast.poll_changed(poll, removed=True)
+
+
+def _poll_move(*, poll_id: int, actor, action: str, version: int | None) -> Poll:
+    """open and close: the state moves; opening stamps opened_at, closing closed_at."""
+    with transaction.atomic():
+        poll = _poll_locked(poll_id, version=version)
+        before = poll.state
+        poll.state = next_poll_state(action, before)
+        stamp = "opened_at" if poll.state == PollState.OPEN else "closed_at"
+        setattr(poll, stamp, timezone.now())
+        _poll_save(poll, ["state", stamp])
+        _poll_record(poll, actor=actor, action=action, before=before)
+        broadcast.poll_changed(poll)
+    return poll
+
+
+def poll_open(*, poll_id: int, actor, version: int | None = None) -> Poll:
+    """Open a draft for ballots: the phones of the session see it from now on."""
+    return _poll_move(poll_id=poll_id, actor=actor, action=PollAction.OPEN, version=version)
+
+
+def poll_close(*, poll_id: int, actor, version: int | None = None) -> Poll:
+    """No ballot counts after this; the ballots stay, and so does the poll on screen."""
+    return _poll_move(poll_id=poll_id, actor=actor, action=PollAction.CLOSE, version=version)
+
+
+def _poll_flag(*, poll_id: int, actor, action: str, field: str, value: bool, version) -> Poll:
+    with transaction.atomic():
+        poll = _poll_locked(poll_id, version=version)
+        next_poll_state(action, poll.state)
+        if getattr(poll, field) == value:
+            return poll
+        if field == "on_screen" and value:
+            # One poll on the hall screen per session: the one up before comes down.
+            for other in Poll.objects.select_for_update(of=("self",)).filter(
+                session_id=poll.session_id, on_screen=True
+            ):
+                other.on_screen = False
+                _poll_save(other, ["on_screen"])
+                _poll_record(other, actor=actor, action=PollAction.HIDE, before=other.state)
+                broadcast.poll_changed(other)
+        setattr(poll, field, value)
+        _poll_save(poll, [field])
+        _poll_record(poll, actor=actor, action=action, before=poll.state)
+        broadcast.poll_changed(poll)
+    return poll
+
+
+def poll_show_results(*, poll_id: int, actor, version: int | None = None) -> Poll:
+    """The phones and the hall display see the votes of each option from now on."""
+    return _poll_flag(
+        poll_id=poll_id,
+        actor=actor,
+        action=PollAction.SHOW_RESULTS,
+        field="results_shown",
+        value=True,
+        version=version,
+    )
+
+
+def poll_hide_results(*, poll_id: int, actor, version: int | None = None) -> Poll:
+    return _poll_flag(
+        poll_id=poll_id,
+        actor=actor,
+        action=PollAction.HIDE_RESULTS,
+        field="results_shown",
+        value=False,
+        version=version,
+    )
+
+
+def poll_show(*, poll_id: int, actor, version: int | None = None) -> Poll:
+    """Put the poll on the hall display (instead of the questions); the poll that was there
+    comes down."""
+    return _poll_flag(
+        poll_id=poll_id,
+        actor=actor,
+        action=PollAction.SHOW,
+        field="on_screen",
+        value=True,
+        version=version,
+    )
+
+
+def poll_hide(*, poll_id: int, actor, version: int | None = None) -> Poll:
+    """Take the poll off the hall display: it shows the questions again."""
+    return _poll_flag(
+        poll_id=poll_id,
+        actor=actor,
+        action=PollAction.HIDE,
+        field="on_screen",
+        value=False,
+        version=version,
+    )
+
+
+# ---- ballots ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BallotChange:
+    """A phone's choice in a poll: the options it picks now (replacing any earlier ballot)."""
+
+    participant_id: int
+    event_id: int  # the participant's event: a poll of another event is not found
+    poll_id: int
+    options: tuple[int, ...]
+    session_id: int | None = None  # over a socket: its session; a poll of another is not found
+
+
+def ballots_apply(changes: list[BallotChange]) -> list[list[int] | DomainError]:
+    """Store many ballots in one transaction; per change, in order, the option ids the ballot
+    holds after the transaction (in the poll's order), or the DomainError that refused it (the
+    others still apply).
+
+    As votes_apply: the socket path hands it whatever phones send while the previous round
+    runs. The polls' rows are locked (in id order) first, so a ballot cannot slip in after
+    poll_close and two rounds writing one participant's ballot wait for each other; the last
+    change of a participant in a poll wins. One ballot row per (poll, participant) and one
+    choice row per (ballot, option) are unique constraints; the tallies are counted from these
+    rows (`selectors.poll_tallies`), after commit, in the coalescing window."""
+    ids = sorted({c.poll_id for c in changes})
+    results: list[DomainError | None] = []
+    wanted: dict[tuple[int, int], tuple[int, ...]] = {}
+    with transaction.atomic():
+        polls = {
+            p.pk: p
+            for p in Poll.objects.select_for_update(of=("self",))
+            .filter(pk__in=ids)
+            .select_related("session")
+            .only("id", "state", "max_choices", "session_id", "session__event_id")
+            .order_by("pk")
+        }
+        options = {
+            pk: (poll_id, position)
+            for pk, poll_id, position in PollOption.objects.filter(poll_id__in=list(polls))
+            .order_by()
+            .values_list("id", "poll_id", "position")
+        }
+        known = set(
+            Participant.objects.filter(pk__in={c.participant_id for c in changes}).values_list(
+                "pk", flat=True
+            )
+        )
+        for change in changes:
+            refusal = _ballot_refusal(change, polls.get(change.poll_id), options, known)
+            if refusal is None:
+                chosen = sorted(set(change.options), key=lambda pk: options[pk][1])
+                wanted[(change.participant_id, change.poll_id)] = tuple(chosen)
+            results.append(refusal)
+        if not wanted:
+            return results  # type: ignore[return-value]
+        # One statement for new and changed ballots alike (INSERT ... ON CONFLICT DO UPDATE
+        # ... RETURNING id), in participant order: it locks each ballot row, so two rounds
+        # changing one phone's ballot (two sockets on two processes) wait for each other, and
+        # always in the same order.
+        rows = Ballot.objects.bulk_create(
+            [Ballot(participant_id=p, poll_id=q) for p, q in sorted(wanted)],
+            update_conflicts=True,
+            unique_fields=["poll", "participant"],
+            update_fields=["updated_at"],
+        )
+        ballots = {(b.participant_id, b.poll_id): b.pk for b in rows}
+        BallotChoice.objects.filter(ballot_id__in=list(ballots.values())).delete()
+        BallotChoice.objects.bulk_create(
+            BallotChoice(ballot_id=ballots[key], poll_id=key[1], option_id=option)
+            for key, chosen in wanted.items()
+            for option in chosen
+        )
+        for poll_id in sorted({q for _, q in wanted}):
+            broadcast.poll_results_changed(session_id=polls[poll_id].session_id, poll_id=poll_id)
+    return [
+        list(wanted[(c.participant_id, c.poll_id)]) if r is None else r
+        for c, r in zip(changes, results, strict=True)
+    ]
+
+
+def _ballot_refusal(change: BallotChange, poll: Poll | None, options: dict, known: set[int]):
+    """Why this ballot cannot be stored (a DomainError), or None."""
+    if change.participant_id not in known:
+        return DomainError(
+            _("This phone's identity is unknown; join the event again."),
+            code="participant.unknown",
+            status=401,
+        )
+    if (
+        poll is None
+        or poll.session.event_id != change.event_id
+        or (change.session_id is not None and poll.session_id != change.session_id)
+        or poll.state == PollState.DRAFT
+    ):
+        return DomainError(_("No such poll."), code="poll.not_found", status=404)
+    if poll.state != PollState.OPEN:
+        return DomainError(_("This poll is closed."), code="poll.closed", status=409)
+    if not change.options:
+        return DomainError(_("Choose an option first."), code="poll.no_choice")
+    if any(options.get(pk, (None,))[0] != poll.pk for pk in change.options):
+        return DomainError(_("That is not an option of this poll."), code="poll.bad_option")
+    if len(set(change.options)) > poll.max_choices:
+        return DomainError(
+            _("Choose at most %(n)d options.") % {"n": poll.max_choices},
+            code="poll.too_many_choices",
+        )
+    return None
+
+
+def ballot_cast(
+    *, poll_id: int, participant: Participant, options: list[int], session_id: int | None = None
+) -> list[int]:
+    """A phone's ballot in a poll (its earlier one replaced). Returns the options it holds."""
+    change = BallotChange(participant.pk, participant.event_id, poll_id, tuple(options), session_id)
+    (result,) = ballots_apply([change])
+    if isinstance(result, DomainError):
+        raise result
+    return result

@@ -23,7 +23,15 @@ from live.views import (
     socket_strings,
     vietnamese_unless_chosen,
 )
-from qa.enums import ACTION_BUTTONS, FLAG_ACTIONS, TRANSITIONS, QuestionAction, QuestionStatus
+from qa.enums import (
+    ACTION_BUTTONS,
+    FLAG_ACTIONS,
+    TRANSITIONS,
+    PollKind,
+    PollState,
+    QuestionAction,
+    QuestionStatus,
+)
 from qa.models import (
     AUTHOR_NAME_MAX_LENGTH,
     QUESTION_MAX_LENGTH,
@@ -89,6 +97,17 @@ def _phone_strings() -> dict:
         # both languages (issue 14): a translated question, the original one tap away
         "show_original": _("Show the original"),
         "show_translation": _("Show the translation"),
+        "poll": _("Poll"),
+        "poll_vote": _("Vote"),
+        "poll_change": _("Change my vote"),
+        "poll_voted": _("Your vote is counted. You can change it while the poll is open."),
+        "poll_closed": _("Voting is closed."),
+        "poll_pick_one": _("Choose one option."),
+        "poll_pick_many": _("Choose up to {n} options."),
+        "poll_choose": _("Choose an option first."),
+        "poll_new": _("A new poll is open."),
+        "voters_one": _("1 person voted"),
+        "voters_many": _("{n} people voted"),
     }
 
 
@@ -227,6 +246,35 @@ def _console_strings() -> dict:
         "suggestion_prefilled": _(
             "Prefilled with the translation server's suggestion: check it before saving."
         ),
+        "polls": _poll_console_strings(),
+    }
+
+
+def _poll_console_strings() -> dict:
+    """The console's Polls panel (static/js/polls.js)."""
+    return {
+        "states": {str(s.value): str(s.label) for s in PollState},
+        "kinds": {str(k.value): str(k.label) for k in PollKind},
+        "open": _("Open"),
+        "close": _("Close"),
+        "show_results": _("Show results"),
+        "hide_results": _("Hide results"),
+        "show": _("Put on screen"),
+        "hide": _("Take off screen"),
+        "delete": _("Delete"),
+        "delete_confirm": _("Delete this draft?"),
+        "on_screen": _("On the hall screen"),
+        "results_shown": _("Results shown"),
+        "results_hidden": _("Results hidden"),
+        "voters_one": _("1 person voted"),
+        "voters_many": _("{n} people voted"),
+        "max_choices": _("up to {n} choices"),
+        "none": _("No polls yet. Prepare one below; the audience sees it once you open it."),
+        "created": _("Draft created. Open it when the hall should vote."),
+        "need_question": _("Write the question in Vietnamese."),
+        "need_options": _("Give 2 to 10 options, one a line."),
+        "en_mismatch": _("Give as many English options as Vietnamese ones, or none."),
+        "conflict": _("Another moderator changed this poll first; it now shows its current state."),
     }
 
 

@@ -84,8 +84,9 @@ def apply(state: dict, frame: dict) -> dict:
     """What a client holds after a frame: the reducer every screen implements (docs/protocol.md)."""
     kind, data = frame["type"], frame.get("data", {})
     if kind in ("snapshot", "display.session_changed"):
-        state = {k: v for k, v in data.items() if k != "questions"}
+        state = {k: v for k, v in data.items() if k not in ("questions", "polls")}
         state["questions"] = {q["id"]: q for q in data.get("questions", [])}
+        state["polls"] = {p["id"]: p for p in data.get("polls", [])}
     elif kind == "session.updated":
         state["session"] = data["session"]
     elif kind == "hall.updated":
@@ -100,6 +101,20 @@ def apply(state: dict, frame: dict) -> dict:
         for qid, votes in data["votes"].items():
             if int(qid) in state["questions"]:
                 state["questions"][int(qid)]["votes"] = votes
+    elif kind in ("poll.created", "poll.updated"):
+        held = state["polls"].get(data["id"])
+        if held is None or held["version"] <= data["version"]:
+            state["polls"][data["id"]] = data
+    elif kind == "poll.removed":
+        state["polls"].pop(data["id"], None)
+    elif kind == "poll.results":
+        poll = state["polls"].get(data["poll"])
+        if poll is not None:
+            poll["voters"] = data["voters"]
+            for option in poll["options"]:
+                option["votes"] = (
+                    None if data["votes"] is None else data["votes"][str(option["id"])]
+                )
     elif kind == "stage.message":
         state["stage_message"] = data
     return state

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from live import services as live_services
 from live.enums import ROLE_CAPABILITIES, Capability, EventRole
 from live.models import HallAction
-from qa.models import ModerationAction
+from qa import services as qa_services
+from qa.models import Ballot, ModerationAction, Poll, PollAuditEntry
 from tests import factories
 from tests.api_clients import client_for
 from tests.realtime import token_header
@@ -53,6 +55,33 @@ class Venue:
     queued: object
     target: object
 
+    # Polls are made when a row's path names one, each in the state its action starts from.
+    @cached_property
+    def draft_poll(self):
+        return self._poll("draft")
+
+    @cached_property
+    def open_poll(self):
+        return self._poll("open")
+
+    @cached_property
+    def open_poll_with_results(self):
+        return self._poll("open", results_shown=True)
+
+    @cached_property
+    def closed_poll_on_screen(self):
+        return self._poll("closed", on_screen=True)
+
+    def _poll(self, state: str, **flags):
+        made = qa_services.poll_create(
+            session=self.session,
+            actor=None,
+            question_vi="Dịch vụ nào nên số hoá trước?",
+            options=[qa_services.PollOptionText("Y tế"), qa_services.PollOptionText("Giáo dục")],
+        )
+        Poll.objects.filter(pk=made.pk).update(state=state, **flags)
+        return Poll.objects.get(pk=made.pk)
+
 
 def venue() -> Venue:
     event = factories.event(slug="matrix")
@@ -76,6 +105,7 @@ def venue() -> Venue:
 
 S = "/api/v1/sessions/{v.session.pk}/"
 Q = "/api/v1/questions/{v.%s.pk}/"
+P = "/api/v1/polls/{v.%s.pk}/"
 
 # (url name, method, path with {v}, body, rule, success status). The url names are those of
 # config/api_urls.py; test_every_endpoint_is_in_the_table keeps this list complete.
@@ -113,6 +143,18 @@ ENDPOINTS = [
     ("api-question-archive", "post", Q % "approved" + "archive/", {}, Capability.MODERATE, 200),
     ("api-question-restore", "post", Q % "rejected" + "restore/", {}, Capability.MODERATE, 200),
     ("api-question-unqueue", "post", Q % "queued" + "unqueue/", {}, Capability.MODERATE, 200),
+    ("api-session-polls", "get", S + "polls/", None, PUBLIC, 200),
+    ("api-session-polls", "post", S + "polls/", {"question_vi": "Hỏi?", "options": [{"text_vi": "A"}, {"text_vi": "B"}]}, Capability.MODERATE, 201),
+    ("api-poll", "get", P % "draft_poll", None, Capability.MODERATE, 200),
+    ("api-poll", "patch", P % "draft_poll", {"question_en": "Which first?"}, Capability.MODERATE, 200),
+    ("api-poll", "delete", P % "draft_poll", None, Capability.MODERATE, 204),
+    ("api-poll-open", "post", P % "draft_poll" + "open/", {}, Capability.MODERATE, 200),
+    ("api-poll-close", "post", P % "open_poll" + "close/", {}, Capability.MODERATE, 200),
+    ("api-poll-show-results", "post", P % "open_poll" + "show-results/", {}, Capability.MODERATE, 200),
+    ("api-poll-hide-results", "post", P % "open_poll_with_results" + "hide-results/", {}, Capability.MODERATE, 200),
+    ("api-poll-show", "post", P % "open_poll" + "show/", {}, Capability.MODERATE, 200),
+    ("api-poll-hide", "post", P % "closed_poll_on_screen" + "hide/", {}, Capability.MODERATE, 200),
+    ("api-poll-ballot", "post", P % "open_poll" + "ballot/", {"options": "open_poll"}, PHONE, 200),
     ("api-question-mute-author", "post", Q % "approved" + "mute-author/", {}, Capability.MODERATE, 200),
     ("api-question-unmute-author", "post", Q % "approved" + "unmute-author/", {}, Capability.MODERATE, 200),
 ]  # fmt: skip
@@ -125,11 +167,18 @@ def _ids(body, v: Venue):
     named = {key: getattr(v, value).pk if key == "into" else value for key, value in body.items()}
     if "ids" in named:
         named["ids"] = [getattr(v, name).pk for name in named["ids"]]
+    if isinstance(named.get("options"), str):  # a ballot: the named poll's first option
+        named["options"] = [getattr(v, named["options"]).options.order_by("pk").first().pk]
     return named
 
 
 def _audit_rows() -> int:
-    return ModerationAction.objects.count() + HallAction.objects.count()
+    return (
+        ModerationAction.objects.count()
+        + HallAction.objects.count()
+        + PollAuditEntry.objects.count()
+        + Ballot.objects.count()
+    )
 
 
 @pytest.mark.django_db
@@ -351,6 +400,7 @@ def test_docs_list_every_capability_and_endpoint():
     for name, method, path, _body, rule, _success in ENDPOINTS:
         shown = path.replace("{v.event.slug}", "<slug>")
         shown = re.sub(r"\{v\.(hall|session)\.pk\}", lambda m: f"<{m.group(1)}_id>", shown)
+        shown = re.sub(r"\{v\.\w+_poll\w*\.pk\}", "<poll_id>", shown)
         shown = re.sub(r"\{v\.\w+\.pk\}", "<question_id>", shown)
         line = f"| {method.upper()} | `{shown}` |"
         assert any(row.startswith(line) for row in section.splitlines()), line

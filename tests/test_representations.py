@@ -305,7 +305,21 @@ def venue():
     moderator = factories.moderator(session.event)
     questions = [factories.question(session, status=s) for s in ("pending", "approved", "approved")]
     services.question_pin(question_id=questions[1].pk, actor=moderator)
-    return session, moderator, live_services.api_token_issue(user=moderator), questions
+    # A poll open on the hall screen with its results shown: in every public snapshot.
+    poll = new_poll(session, moderator)
+    for move in (services.poll_open, services.poll_show, services.poll_show_results):
+        move(poll_id=poll.pk, actor=moderator)
+    return session, moderator, live_services.api_token_issue(user=moderator), questions, poll
+
+
+def new_poll(session, moderator):
+    return services.poll_create(
+        session=session,
+        actor=moderator,
+        question_vi="Dịch vụ nào nên số hoá trước?",
+        question_en="Which service first?",
+        options=[services.PollOptionText("Một", "One"), services.PollOptionText("Hai", "Two")],
+    )
 
 
 async def collect(client, wanted: dict[str, int], timeout: float = 10.0) -> list[dict]:
@@ -320,7 +334,8 @@ async def collect(client, wanted: dict[str, int], timeout: float = 10.0) -> list
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("realtime_keys")
 async def test_stream_frames_match_documented_shapes(openapi, stream_client):
-    session, moderator, token, (pending, approved, other) = await venue()
+    session, moderator, token, (pending, approved, other), poll = await venue()
+    option = await database_sync_to_async(lambda: poll.options.first().pk)()
     examples, snapshot_keys = protocol_examples(), stream_data_keys()
     _, participant_token = await database_sync_to_async(factories.participant)(session.event)
     phone = await stream_client(f"/ws/sessions/{session.pk}/")
@@ -347,19 +362,27 @@ async def test_stream_frames_match_documented_shapes(openapi, stream_client):
         {"type": "vote", "question": approved.pk, "ref": "v1"},
         {"type": "vote", "question": pending.pk, "ref": "v2"},
         {"type": "ask", "text": "Khi nào có xe buýt điện?", "client_id": "a", "ref": "a1"},
+        {"type": "ballot", "poll": poll.pk, "options": [option], "ref": "b1"},
         {"type": "approve"},
     ):
         await phone.send(command)
     await joiner.send({"type": "join", "display_name": "Minh", "ref": "j1"})
     answers = await collect(
-        phone, {"pong": 1, "identified": 1, "vote.done": 1, "error": 2, "asked": 1}
+        phone,
+        {"pong": 1, "identified": 1, "vote.done": 1, "error": 2, "asked": 1, "ballot.done": 1},
     )
+    await collect(phone, {"poll.results": 1})  # before the poll leaves the phones' view
     answers += await collect(joiner, {"joined": 1})
     # The moderators' changes, as the stream messages they make on each stream.
     call = database_sync_to_async
     await call(services.question_approve)(question_id=pending.pk, actor=moderator)
     await call(services.question_reject)(question_id=other.pk, actor=moderator)
     await call(live_services.session_update)(session_id=session.pk, actor=moderator, qa_open=False)
+    draft = await call(new_poll)(session, moderator)
+    await call(services.poll_delete)(poll_id=draft.pk, actor=moderator)
+    await call(services.poll_close)(poll_id=poll.pk, actor=moderator)
+    await call(services.poll_hide)(poll_id=poll.pk, actor=moderator)
+    polls = {"poll.results": 1, "poll.updated": 1, "poll.removed": 1}
     public = {
         "votes.updated": 1,
         "question.updated": 1,
@@ -368,7 +391,16 @@ async def test_stream_frames_match_documented_shapes(openapi, stream_client):
     }
     moderation_frames = await collect(
         console,
-        {"question.created": 1, "votes.updated": 1, "question.updated": 2, "session.updated": 1},
+        {
+            "question.created": 1,
+            "votes.updated": 1,
+            "question.updated": 2,
+            "session.updated": 1,
+            "poll.created": 1,
+            "poll.removed": 1,
+            "poll.updated": 2,
+            "poll.results": 1,
+        },
     )
     moderation_frames += (await collect(console, {"presence.updated": 1}))[:1]
     await call(live_services.session_update)(session_id=session.pk, actor=moderator, status="ended")
@@ -378,9 +410,9 @@ async def test_stream_frames_match_documented_shapes(openapi, stream_client):
     await call(live_services.hall_stage_message)(
         hall_id=session.hall_id, actor=moderator, text="Còn 2 câu hỏi nữa"
     )
-    public_frames = await collect(phone, public)
+    public_frames = await collect(phone, {**public, **polls})
     public_frames += await collect(
-        display, {**public, "display.session_changed": 1, "hall.updated": 1}
+        display, {**public, **polls, "display.session_changed": 1, "hall.updated": 1}
     )
     public_frames += await collect(
         stage,
@@ -427,6 +459,11 @@ async def test_stream_frames_match_documented_shapes(openapi, stream_client):
             check_component(openapi, question, item)
             if kind == "moderation":
                 assert shape_differences(moderation_question, item) == []
+        if kind != "stage":
+            assert [p["id"] for p in data["polls"]] == [poll.pk]
+            poll_component = "PollModeration" if kind == "moderation" else "PollPublic"
+            check_component(openapi, poll_component, data["polls"][0])
+            assert not all(shape_differences(e, data["polls"][0]) for e in examples["poll.updated"])
     check_component(openapi, "Hall", snapshot_frames["display"]["data"]["hall"])
     check_component(openapi, "Hall", snapshot_frames["stage"]["data"]["hall"])
     check_component(openapi, "StageMessage", snapshot_frames["stage"]["data"]["stage_message"])
@@ -443,6 +480,9 @@ async def test_stream_frames_match_documented_shapes(openapi, stream_client):
         if frame["type"] in ("question.updated", "question.created"):
             moderation = frame in moderation_frames
             check_component(openapi, "QuestionModeration" if moderation else "QuestionPublic", data)
+        elif frame["type"] in ("poll.updated", "poll.created"):
+            moderation = frame in moderation_frames
+            check_component(openapi, "PollModeration" if moderation else "PollPublic", data)
         elif frame["type"] == "session.updated":
             check_component(openapi, "Session", data["session"])
         elif frame["type"] == "hall.updated":
@@ -456,6 +496,11 @@ async def test_stream_frames_match_documented_shapes(openapi, stream_client):
             component_validator(openapi, event_schema).validate(data["event"])
     (asked,) = [frame for frame in answers if frame["type"] == "asked"]
     check_component(openapi, "QuestionPublic", asked["data"]["question"])
+    (ballot,) = [frame for frame in answers if frame["type"] == "ballot.done"]
+    assert ballot["data"] == {"ref": "b1", "poll": poll.pk, "options": [option]}
+    check_component(
+        openapi, "BallotResponse", {k: v for k, v in ballot["data"].items() if k != "ref"}
+    )
 
     # 4. The control room's snapshot: its documented keys and example, each hall, session and
     # the event against their components (its messages were checked above).

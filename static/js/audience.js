@@ -11,6 +11,7 @@
   var OUTBOX_KEY = "hoithao.outbox." + cfg.event;
   var ASKED_KEY = "hoithao.asked." + cfg.session;
   var VOTES_KEY = "hoithao.votes." + cfg.session;
+  var BALLOTS_KEY = "hoithao.ballots." + cfg.session;
   var NAME_KEY = "hoithao.name";
 
   var $ = function (id) {
@@ -23,6 +24,10 @@
   var identifiedOn = null; // the socket this phone identified on: identify again after a reconnect
   var publicNodes = new Map(); // id -> <li>
   var myVotes = new Set(load(VOTES_KEY, []));
+  var myBallots = load(BALLOTS_KEY, {}) || {}; // poll id -> option ids, as the server stored them
+  var pollChoice = {}; // poll id -> option ids ticked but not sent yet
+  var pollNotes = {}; // poll id -> [text, kind] under its button
+  var knownPolls = null; // ids of the polls seen, to announce a new one
   var firstSnapshot = true;
   var retryTimer = null;
   var retryDelay = 2000;
@@ -151,8 +156,10 @@
     node.textContent = S[state] || state;
     document.body.classList.toggle("is-offline", state !== "connected");
     if (state === "connected") {
-      // The first connection joins the event over this socket (see token()).
+      // The first connection joins the event over this socket (see token()); a phone that
+      // had joined identifies, and gets back its ballots (docs/protocol.md, identified).
       token()
+        .then(identify)
         .then(function () {
           flushOutbox();
           refreshMine();
@@ -303,6 +310,34 @@
     });
   }
 
+  /** Identify this socket now (not lazily before a command): the answer carries the phone's
+   * ballots in the session's polls, so a phone that reconnects shows what it chose. */
+  function identify(t) {
+    var ws = socket.ws;
+    if (socket.state !== "connected" || !ws || identifiedOn === ws) return;
+    return socket.request({ type: "identify", token: t, lang: cfg.lang }, COMMAND_TIMEOUT_MS).then(
+      function (frame) {
+        if (frame.type !== "identified") return;
+        if (socket.ws === ws) identifiedOn = ws;
+        myBallots = frame.data.ballots || {};
+        save(BALLOTS_KEY, myBallots);
+        renderPolls();
+      },
+      function () {
+        /* no answer: the next command identifies */
+      }
+    );
+  }
+
+  var BALLOT_ERRORS = {
+    "poll.not_found": 404,
+    "poll.closed": 409,
+    "poll.no_choice": 400,
+    "poll.bad_option": 400,
+    "poll.too_many_choices": 400,
+    "vote.throttled": 429,
+  };
+
   var VOTE_ERRORS = { "question.not_found": 404, "vote.not_public": 409, "vote.throttled": 429 };
   var ASK_ERRORS = {
     invalid: 400,
@@ -365,7 +400,147 @@
       });
   }
 
-  /* ---- the session --------------------------------------------------------------------- */
+  /* ---- polls ----------------------------------------------------------------------------- */
+
+  function votersText(n) {
+    return n === 1 ? S.voters_one : fmt(S.voters_many, { n: n });
+  }
+
+  function listedPolls() {
+    return Array.from(store.polls.values()).sort(function (a, b) {
+      return a.id - b.id;
+    });
+  }
+
+  /** One card per poll the phone holds: the options to tick while it is open, the bars once
+   * the moderator shows the results. What the phone ticked but did not send survives a
+   * re-render (a tally arrives twice a second while a hall votes). */
+  function renderPolls() {
+    var polls = listedPolls();
+    var box = $("polls");
+    var fresh = polls.filter(function (p) {
+      return knownPolls && !knownPolls.has(p.id) && p.state === "open";
+    });
+    if (fresh.length) announce(S.poll_new);
+    knownPolls = new Set(
+      polls.map(function (p) {
+        return p.id;
+      })
+    );
+    var focused = document.activeElement && box.contains(document.activeElement) ? document.activeElement.id : null;
+    Live.replaceChildren(box, polls.map(buildPoll));
+    box.hidden = polls.length === 0;
+    if (focused && $(focused)) $(focused).focus();
+  }
+
+  function buildPoll(poll) {
+    var card = el("section", "card poll");
+    card.dataset.id = poll.id;
+    var titleId = "poll-" + poll.id + "-title";
+    card.setAttribute("aria-labelledby", titleId);
+    card.append(el("p", "poll-label small", S.poll));
+    var title = el("h2", "poll-question", Live.pick(poll.question, cfg.lang));
+    title.id = titleId;
+    card.append(title);
+    var open = poll.state === "open";
+    var stored = myBallots[String(poll.id)] || [];
+    var ticked = pollChoice[poll.id] || stored;
+    var multiple = poll.kind === "multiple";
+    var form = el("form", "poll-form");
+    form.noValidate = true;
+    var fieldset = el("fieldset", "poll-options");
+    var hint = open ? (multiple ? fmt(S.poll_pick_many, { n: poll.max_choices }) : S.poll_pick_one) : S.poll_closed;
+    fieldset.append(el("legend", "small muted", hint));
+    var most = 0;
+    poll.options.forEach(function (o) {
+      most = Math.max(most, o.votes || 0);
+    });
+    poll.options.forEach(function (o) {
+      var row = el("div", "poll-option");
+      var input = el("input");
+      input.type = multiple ? "checkbox" : "radio";
+      input.name = "poll-" + poll.id;
+      input.value = String(o.id);
+      input.id = "poll-" + poll.id + "-option-" + o.id;
+      input.checked = ticked.indexOf(o.id) >= 0;
+      input.disabled = !open;
+      input.addEventListener("change", function () {
+        pollChoice[poll.id] = Array.from(form.querySelectorAll("input:checked")).map(function (i) {
+          return Number(i.value);
+        });
+      });
+      var label = el("label", "poll-option-label");
+      label.htmlFor = input.id;
+      label.append(el("span", "poll-option-text", Live.pick(o.text, cfg.lang)));
+      if (o.votes !== null && o.votes !== undefined) {
+        var share = poll.voters ? Math.round((o.votes / poll.voters) * 100) : 0;
+        label.append(el("span", "poll-option-count", o.votes + " · " + share + "%"));
+        var bar = el("span", "poll-bar");
+        bar.style.width = most ? Math.round((o.votes / most) * 100) + "%" : "0";
+        bar.setAttribute("aria-hidden", "true");
+        row.append(bar);
+      }
+      if (stored.indexOf(o.id) >= 0) row.classList.add("is-mine");
+      row.append(input, label);
+      fieldset.append(row);
+    });
+    form.append(fieldset);
+    if (open) {
+      var button = el("button", "btn btn-primary btn-block poll-send", stored.length ? S.poll_change : S.poll_vote);
+      button.type = "submit";
+      button.id = "poll-" + poll.id + "-send";
+      form.append(button);
+    }
+    var note = pollNotes[poll.id] || (stored.length && open ? [S.poll_voted, "ok"] : null);
+    var status = el("p", "ask-status" + (note && note[1] ? " ask-" + note[1] : ""), note ? note[0] : "");
+    status.setAttribute("role", "status");
+    form.append(status);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      sendBallot(poll, pollChoice[poll.id] || stored, form);
+    });
+    card.append(form, el("p", "poll-voters small muted", votersText(poll.voters)));
+    return card;
+  }
+
+  function ballotOverSocket(pollId, options) {
+    return overSocket({ type: "ballot", poll: pollId, options: options }, "ballot.done", function (data) {
+      return { poll: data.poll, options: data.options };
+    }, BALLOT_ERRORS);
+  }
+
+  function sendBallot(poll, options, form) {
+    if (!options.length) {
+      pollNotes[poll.id] = [S.poll_choose, "error"];
+      renderPolls();
+      return;
+    }
+    var button = form.querySelector("button");
+    if (button) button.disabled = true;
+    ballotOverSocket(poll.id, options)
+      .catch(function () {
+        return call("POST", "polls/" + poll.id + "/ballot/", { options: options });
+      })
+      .then(function (res) {
+        if (res.ok) {
+          myBallots[String(poll.id)] = res.body.options;
+          save(BALLOTS_KEY, myBallots);
+          delete pollChoice[poll.id];
+          pollNotes[poll.id] = [S.poll_voted, "ok"];
+          announce(S.poll_voted);
+        } else {
+          var detail = res.status === 429 ? S.throttled : (res.body && res.body.detail) || S.error;
+          pollNotes[poll.id] = [detail, "error"];
+          announce(detail);
+        }
+      })
+      .catch(function () {
+        pollNotes[poll.id] = [S.offline, "error"];
+      })
+      .finally(renderPolls);
+  }
+
+  /* ---- the session ---------------------------------------------------------------------- */
 
   function renderSession() {
     var s = store.session;
@@ -647,6 +822,10 @@
       refreshMine();
     }
     if (type === "snapshot" || type === "session.updated") renderSession();
+    if (type === "snapshot" || type.indexOf("poll.") === 0) {
+      renderPolls();
+      if (type.indexOf("poll.") === 0) return;
+    }
     renderPublic();
     if (type === "snapshot") firstSnapshot = false;
   }

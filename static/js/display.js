@@ -171,10 +171,73 @@
     node.textContent = S.ends_in + " " + (h ? h + ":" + pad(m) : String(m)) + ":" + pad(sec);
   }
 
+  /** The poll a moderator put on screen, if any: it takes the questions' place; each option
+   * with a bar and its count while the results are shown, the number of voters always. */
+  function onScreenPoll() {
+    return Array.from(store.polls.values()).find(function (p) {
+      return p.on_screen;
+    });
+  }
+
+  function renderPoll() {
+    var poll = onScreenPoll();
+    var box = $("d-poll");
+    box.hidden = !poll;
+    stage.classList.toggle("has-poll", !!poll);
+    if (!poll) return false;
+    var question = Live.pick(poll.question, cfg.lang);
+    var other = Live.pick(poll.question, cfg.lang === "en" ? "vi" : "en");
+    $("d-poll-question").textContent = question;
+    $("d-poll-alt").textContent = other !== question ? other : "";
+    var shown = poll.results_shown;
+    var most = 0;
+    poll.options.forEach(function (o) {
+      most = Math.max(most, o.votes || 0);
+    });
+    box.classList.toggle("shows-results", shown);
+    Live.replaceChildren(
+      $("d-poll-options"),
+      poll.options.map(function (o) {
+        var li = el("li", "d-opt");
+        li.dataset.id = o.id;
+        var bar = el("span", "d-opt-bar");
+        var share = shown && poll.voters ? (o.votes || 0) / poll.voters : 0;
+        // The longest bar fills the row: read from the back of the hall, the order matters.
+        bar.style.width = shown && most ? Math.round(((o.votes || 0) / most) * 100) + "%" : "0";
+        li.append(bar, el("span", "d-opt-n", String(o.position)), el("span", "d-opt-text", Live.pick(o.text, cfg.lang)));
+        if (shown) {
+          li.append(el("span", "d-opt-count", String(o.votes || 0)), el("span", "d-opt-pct", Math.round(share * 100) + "%"));
+          if (most && o.votes === most) li.classList.add("is-top");
+        }
+        return li;
+      })
+    );
+    $("d-poll-voters").textContent = poll.voters === 1 ? S.voters_one : fmt(S.voters_many, { n: poll.voters });
+    $("d-poll-state").textContent = poll.state === "closed" ? S.poll_closed : S.poll_open;
+    fitPoll();
+    return true;
+  }
+
+  /** A long question or ten options on a 4:3 projector: smaller type until the poll fits. */
+  function fitPoll() {
+    var box = $("d-poll");
+    var bottom = stage.getBoundingClientRect().bottom - parseFloat(getComputedStyle(stage).paddingBottom);
+    var scale = 1;
+    box.style.setProperty("--fit", "1");
+    while (box.getBoundingClientRect().bottom > bottom + 0.5 && scale > 0.5) {
+      scale = Math.max(0.5, scale - 0.05);
+      box.style.setProperty("--fit", String(scale));
+    }
+  }
+
+  function render() {
+    if (!renderPoll()) renderQuestions();
+  }
+
   function onFrame(type, data) {
     if (!store.apply(type, data)) return;
-    if (type !== "votes.updated" && type.indexOf("question.") !== 0) renderSession();
-    renderQuestions();
+    if (type !== "votes.updated" && type.indexOf("question.") !== 0 && type.indexOf("poll.") !== 0) renderSession();
+    render();
   }
 
   function onState(state) {
@@ -189,6 +252,6 @@
   renderSession();
   socket.start();
   window.setInterval(tick, 1000);
-  window.addEventListener("resize", renderQuestions);
-  if (document.fonts) document.fonts.ready.then(renderQuestions);
+  window.addEventListener("resize", render);
+  if (document.fonts) document.fonts.ready.then(render);
 })();

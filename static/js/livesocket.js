@@ -264,12 +264,17 @@
     this.hall = null;
     this.presence = null;
     this.questions = new Map();
+    this.polls = new Map();
   }
 
   LiveStore.prototype.replace = function (data) {
     this.questions = new Map();
     (data.questions || []).forEach(function (q) {
       this.questions.set(q.id, q);
+    }, this);
+    this.polls = new Map();
+    (data.polls || []).forEach(function (p) {
+      this.polls.set(p.id, p);
     }, this);
     if ("session" in data) this.session = data.session;
     if (data.event) this.event = data.event;
@@ -313,6 +318,27 @@
       case "presence.updated":
         this.presence = data.presence || null;
         return true;
+      case "poll.created":
+      case "poll.updated": {
+        var held = this.polls.get(data.id);
+        if (held && (data.version || 0) < (held.version || 0)) return true;
+        this.polls.set(data.id, data);
+        return true;
+      }
+      case "poll.removed":
+        this.polls.delete(data.id);
+        return true;
+      case "poll.results": {
+        // Absolute tallies: set, don't add. `votes` is null while the results are hidden.
+        var poll = this.polls.get(data.poll);
+        if (poll) {
+          poll.voters = data.voters;
+          poll.options.forEach(function (option) {
+            option.votes = data.votes ? data.votes[String(option.id)] || 0 : null;
+          });
+        }
+        return true;
+      }
       case "hall.updated": {
         // The hall's settings (display mode...): an older version arriving late is ignored.
         var hall = data.hall;

@@ -912,6 +912,9 @@
   document.addEventListener("keydown", onKey);
 
   function onFrame(type, data) {
+    // Polls have their own panel (static/js/polls.js), fed from this socket.
+    document.dispatchEvent(new CustomEvent("live:frame", { detail: { type: type, data: data } }));
+    if (type.indexOf("poll.") === 0) return;
     // Another moderator's word to the stage of this hall: not part of the questions' store.
     if (type === "stage.message") {
       if (String(data.hall_id) === stageForm.dataset.hall) renderStage(data);

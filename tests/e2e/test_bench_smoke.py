@@ -1,7 +1,8 @@
 """The benchmark harness, small: `python -m bench --smoke` starts its own Daphne processes
 (Redis-backed, with a fresh database), 50 clients in two load generator processes, and runs
-every scenario once: fan-out against the baseline, the textbook consumer, the join, vote
-and question storms (join, vote and ask frames over each phone's socket, the defaults).
+every scenario once: fan-out against the baseline, the textbook consumer, the join, vote,
+question and poll storms (join, vote, ask and ballot frames over each phone's socket, the
+defaults).
 Latency depends on the machine and is not asserted; delivery is: nothing lost, seq continuous,
 every phone joined, every vote and question counted exactly, every command answered."""
 
@@ -146,10 +147,24 @@ def test_bench_smoke_question_storm_stores_each_question_once_over_the_socket(sm
     assert question["response_ms"]["count"] == ASKERS * 2
 
 
+def test_bench_smoke_poll_storm_stores_every_ballot_once_and_every_screen_agrees(smoke):
+    poll = smoke["storms"]["poll"]
+    assert poll["statuses"] == {"ok": N}
+    assert poll["identify_statuses"] == {}
+    assert poll["unmatched_replies"] == {}
+    assert (poll["ballots_sent"], poll["ballots_ok"], poll["unfinished"]) == (N, N, 0)
+    assert poll["db_exact"] is True
+    assert (poll["db_ballots"], poll["db_most_ballots_of_one_phone"]) == (N, 1)
+    assert sum(poll["db_votes"].values()) == N
+    assert (poll["phones_exact"], poll["displays_exact"], poll["displays"]) == (N, 2, 2)
+    assert (poll["seq_gaps"], poll["closed_by_server"], poll["staleness_unresolved"]) == (0, 0, 0)
+
+
 def test_bench_smoke_report_prints_the_table_and_plots(smoke):
     assert smoke["_stdout"].startswith("| scenario | measured | target | verdict |")
     assert "(join frame on the socket as it opens)" in smoke["_stdout"]
     assert "(ask frames on the socket)" in smoke["_stdout"]
+    assert "(ballot frames on the socket), 2 hall displays" in smoke["_stdout"]
     assert smoke["_png"] is True
 
 

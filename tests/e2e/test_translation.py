@@ -7,6 +7,8 @@ original one tap away. A stale version is refused and explained like any edit.""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -65,6 +67,9 @@ def test_moderator_translates_and_the_display_shows_both_languages(
     expect(card.locator(".m-suggested")).to_have_text(f"Suggested translation: {SUGGESTED}")
     assert [r["q"] for r in translate_server.requests] == [ASKED]
     services.question_pin(question_id=question_id, actor=moderator)
+    # The pin reaches the console before the editor opens: the editor saves with the version
+    # the card holds, and a card a version behind would be refused (409) as stale.
+    expect(card).to_have_class(re.compile(r"\bis-pinned\b"))
 
     # `t` on the selected card: the editor, prefilled with the suggestion.
     console.keyboard.press("j")

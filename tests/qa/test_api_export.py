@@ -146,7 +146,7 @@ def test_export_query_count(django_assert_num_queries, count):
         q = factories.question(session, addressed_to=speakers[i % 2])
         services.question_approve(question_id=q.pk, actor=moderator)
     client = as_user(factories.organiser(session.event))
-    # token, session with event, membership, questions, their history with actors
-    with django_assert_num_queries(5):
+    # token, session with event, membership, questions, their history with actors, polls
+    with django_assert_num_queries(6):
         response = client.get(f"/api/v1/sessions/{session.pk}/export/?format=csv")
     assert response.content.count(b"\r\n") == count + 1

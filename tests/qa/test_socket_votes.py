@@ -376,7 +376,7 @@ async def test_identify_flood_on_one_socket_is_limited(stream_client):
         await client.send({"type": "identify", "token": token, "ref": f"i{i}"})
     answers = [await client.receive_type(("identified", "error"), timeout=10) for _ in range(30)]
 
-    assert answers[0]["data"] == {"ref": "i0", "participant": participant.pk}
+    assert answers[0]["data"] == {"ref": "i0", "participant": participant.pk, "ballots": {}}
     assert [a["type"] for a in answers].count("identified") == consumers.IDENTIFY_BURST
     refused = [a["data"] for a in answers if a["type"] == "error"]
     assert {r["code"] for r in refused} == {"identify.throttled"}
@@ -393,4 +393,4 @@ async def test_identified_and_its_errors_echo_the_ref(stream_client):
     answer = await client.receive_type("identified")
 
     assert (refused["data"]["code"], refused["data"]["ref"]) == ("identify.invalid", "bad")
-    assert answer["data"] == {"ref": "good", "participant": participant.pk}
+    assert answer["data"] == {"ref": "good", "participant": participant.pk, "ballots": {}}
