@@ -233,7 +233,10 @@ def _console_strings() -> dict:
         "mute-author": _("Mute author"),
         "unmute-author": _("Unmute author"),
         # an organiser's reset after the rehearsal
-        "reset_done": _("Session reset: questions removed: {questions}, votes removed: {votes}."),
+        "reset_done": _(
+            "Session reset: questions removed: {questions}, votes removed: {votes}, "
+            "poll ballots removed: {ballots}. The polls are drafts again."
+        ),
         "reset_running": _("A running session cannot be reset: end it first."),
         # the speaker a question is for
         "addressed_to": _("→ {name}"),
