@@ -141,6 +141,18 @@
       .filter(Boolean);
   }
 
+  /** The English options line by line, in the Vietnamese ones' order: a blank line inside is an
+   * option without English (as a prefilled poll may have); none at all is []. */
+  function englishLines() {
+    var en = $("poll-options-en")
+      .value.split("\n")
+      .map(function (line) {
+        return line.trim();
+      });
+    while (en.length && !en[en.length - 1]) en.pop();
+    return en.some(Boolean) ? en : [];
+  }
+
   function status(text, kind) {
     var node = $("poll-form-status");
     node.textContent = text;
@@ -151,7 +163,7 @@
   function formBody() {
     var question = $("poll-question-vi").value.trim();
     var vi = lines("poll-options-vi");
-    var en = lines("poll-options-en");
+    var en = englishLines();
     var problem = !question ? S.need_question : vi.length < 2 || vi.length > 10 ? S.need_options : en.length && en.length !== vi.length ? S.en_mismatch : "";
     if (problem) return { problem: problem };
     var kind = $("poll-kind").value;
@@ -169,7 +181,7 @@
     return body;
   }
 
-  /** The form shows `poll` as it is (the English options only when every option has one). */
+  /** The form shows `poll` as it is (an option without English: a blank line of its own). */
   function fillForm(poll) {
     $("poll-question-vi").value = poll.question.vi;
     $("poll-question-en").value = poll.question.en || "";
@@ -230,8 +242,9 @@
         var code = res.body && res.body.code;
         if (res.ok) {
           store.apply("poll.updated", res.body);
-          if (edit) stopEdit();
-          else {
+          if (edit) {
+            if (editing && editing.id === edit.id) stopEdit();
+          } else {
             $("m-poll-form").reset();
             toggleMax();
             render();
@@ -252,7 +265,7 @@
           return;
         }
         if (edit && (code === "poll.not_found" || code === "poll.cannot_edit")) {
-          stopEdit();
+          if (editing && editing.id === edit.id) stopEdit();
           status(fmt(S.edit_gone, { id: edit.id }), "error");
           return;
         }

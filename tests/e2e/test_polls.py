@@ -240,6 +240,31 @@ def test_console_edits_a_draft_the_phone_sees_it_only_once_opened(
         "Motorbike registration"
     )
     expect(card.locator("button[data-action=edit]")).to_have_count(0)  # open: no more edits
+
+    # A draft made over the API with English for some options only: the form keeps each
+    # translation on its option's line, and saving it as it is changes no text.
+    partial = services.poll_create(
+        session=session,
+        actor=moderator,
+        question_vi="Câu hỏi thứ hai?",
+        options=[
+            services.PollOptionText(OPTIONS_VI[0], OPTIONS_EN[0]),
+            services.PollOptionText(OPTIONS_VI[1]),
+            services.PollOptionText(OPTIONS_VI[2], OPTIONS_EN[2]),
+        ],
+    )
+    second = console.locator(f".m-poll[data-id='{partial.pk}']")
+    second.locator("button[data-action=edit]").click()
+    expect(console.locator("#poll-options-en")).to_have_value(f"{OPTIONS_EN[0]}\n\n{OPTIONS_EN[2]}")
+    console.locator("#poll-create").click()
+    expect(console.locator("#poll-form-status")).to_have_text(
+        "Draft saved. The audience sees it once you open it."
+    )
+    assert list(partial.options.values_list("text_vi", "text_en")) == [
+        (OPTIONS_VI[0], OPTIONS_EN[0]),
+        (OPTIONS_VI[1], ""),
+        (OPTIONS_VI[2], OPTIONS_EN[2]),
+    ]
     assert [console.errors, phone.errors] == [[], []]
 
 
