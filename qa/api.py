@@ -548,7 +548,8 @@ class AuditView(ModerationView):
 
 
 class SessionResetView(APIView):
-    """After the rehearsal: the session's questions and votes removed (organisers only)."""
+    """After the rehearsal: the session's questions, votes and poll ballots removed, its polls
+    drafts again (organisers only)."""
 
     permission_classes = [ModeratorCandidate]
 
@@ -567,7 +568,7 @@ class SessionResetView(APIView):
         session = get_session(session_id)
         ensure_may(request, Capability.RUN_SESSIONS, event_id=session.event_id)
         done = services.session_reset(session_id=session.pk, actor=request.user)
-        return Response({"questions": done.questions, "votes": done.votes})
+        return Response({"questions": done.questions, "votes": done.votes, "ballots": done.ballots})
 
 
 class EventExportView(APIView):

@@ -308,6 +308,10 @@ class ExportSerializer(serializers.Serializer):
 class SessionResetSerializer(serializers.Serializer):
     questions = serializers.IntegerField(help_text="How many questions were removed.")
     votes = serializers.IntegerField(help_text="How many votes went with them.")
+    ballots = serializers.IntegerField(
+        help_text="How many ballots of the session's polls were removed (the polls stay, "
+        "drafts again)."
+    )
 
 
 # ---- polls ----------------------------------------------------------------------------------

@@ -977,13 +977,17 @@ def events_due_for_anonymising(*, after_days: int, today: datetime.date | None =
 class SessionReset:
     questions: int
     votes: int
+    ballots: int
 
 
 def session_reset(*, session_id: int, actor) -> SessionReset:
     """After the rehearsal: remove every question and vote of a session (their moderation
-    rows go with them), refused while the session is live, in Q&A or on break. Side effects:
-    an audit row for the reset itself, the session's version bumped, and after commit every
-    stream showing the session starts over (a new epoch, a fresh snapshot on each screen)."""
+    rows go with them) and every ballot of its polls, refused while the session is live, in
+    Q&A or on break. The polls stay (an organiser prepared their text and options) but start
+    again as drafts: results hidden, off the hall screen, never opened or closed, their
+    version bumped (a console holding the old one gets a 409). Side effects: an audit row for
+    the reset itself, the session's version bumped, and after commit every stream showing the
+    session starts over (a new epoch, a fresh snapshot on each screen)."""
     from live.broadcast import restart_streams_on_commit
     from live.selectors import sessions_with_people
 
@@ -994,22 +998,45 @@ def session_reset(*, session_id: int, actor) -> SessionReset:
                 _("A session cannot be reset while it is running: end it or set it back first."),
                 code="session.reset_while_running",
             )
+        # The polls' rows in id order, as a round of ballots locks them: a round in flight
+        # commits first (its ballots are removed below) or then finds a draft and is refused.
+        polls = Poll.objects.filter(session_id=session_id)
+        list(polls.select_for_update().order_by("pk").values("pk"))
         questions = Question.objects.filter(session_id=session_id)
+        ballots = Ballot.objects.filter(poll__session_id=session_id)
         counts = SessionReset(
             questions=questions.count(),
             votes=Vote.objects.filter(question__session_id=session_id).count(),
+            ballots=ballots.count(),
         )
         Question.objects.filter(session_id=session_id, merged_into__isnull=False).update(
             merged_into=None
         )
         questions.delete()
+        BallotChoice.objects.filter(poll__session_id=session_id).delete()
+        ballots.delete()
+        polls.update(
+            state=PollState.DRAFT,
+            results_shown=False,
+            on_screen=False,
+            opened_at=None,
+            closed_at=None,
+            version=F("version") + 1,
+            updated_at=timezone.now(),
+        )
         Session.objects.filter(pk=session_id).update(version=F("version") + 1)
         session = sessions_with_people().get(pk=session_id)
         ModerationAction.objects.create(
             session=session,
             actor=actor,
             action=QuestionAction.SESSION,
-            detail={"reset": {"questions": counts.questions, "votes": counts.votes}},
+            detail={
+                "reset": {
+                    "questions": counts.questions,
+                    "votes": counts.votes,
+                    "ballots": counts.ballots,
+                }
+            },
         )
         # The session's own streams; its hall's displays only if they show it now.
         hall = session.hall

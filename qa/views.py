@@ -233,7 +233,10 @@ def _console_strings() -> dict:
         "mute-author": _("Mute author"),
         "unmute-author": _("Unmute author"),
         # an organiser's reset after the rehearsal
-        "reset_done": _("Session reset: questions removed: {questions}, votes removed: {votes}."),
+        "reset_done": _(
+            "Session reset: questions removed: {questions}, votes removed: {votes}, "
+            "poll ballots removed: {ballots}. The polls are drafts again."
+        ),
         "reset_running": _("A running session cannot be reset: end it first."),
         # the speaker a question is for
         "addressed_to": _("→ {name}"),
@@ -275,6 +278,16 @@ def _poll_console_strings() -> dict:
         "need_options": _("Give 2 to 10 options, one a line."),
         "en_mismatch": _("Give as many English options as Vietnamese ones, or none."),
         "conflict": _("Another moderator changed this poll first; it now shows its current state."),
+        # editing a draft in the same form
+        "edit": _("Edit"),
+        "edit_title": _("Edit the draft #{id}"),
+        "save": _("Save the draft"),
+        "saved": _("Draft saved. The audience sees it once you open it."),
+        "edit_conflict": _(
+            "Another moderator changed this draft first: the form now shows it as it is now. "
+            "Make your change again and save."
+        ),
+        "edit_gone": _("Draft #{id} can no longer be edited: it was opened or deleted."),
     }
 
 

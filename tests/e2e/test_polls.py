@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from qa.models import BallotChoice, Poll
+from qa import services
+from qa.models import BallotChoice, Poll, PollAuditEntry
 from tests import factories
 from tests.e2e.test_display_modes import OVERFLOWS
 
@@ -73,7 +74,6 @@ def test_one_poll_through_its_life(screens_server, page_for, summit, screenshots
     mine = list(BallotChoice.objects.filter(poll=poll).values_list("option_id", flat=True))
     assert mine == [options[0]]
     # Six more phones vote over HTTP (the socket's fallback): 4, 2, 1 with the phone's own.
-    from qa import services
 
     for phone_participant, choice in zip(voters, [0, 0, 0, 1, 1, 2], strict=True):
         services.ballot_cast(
@@ -145,3 +145,169 @@ def test_one_poll_through_its_life(screens_server, page_for, summit, screenshots
     projector.screenshot(path=str(screenshots_dir / "display-poll-10-1024x768.png"))
     for page in (console, phone, display, projector):
         assert page.errors == []
+
+
+def draft(session, moderator):
+    return services.poll_create(
+        session=session,
+        actor=moderator,
+        question_vi="Dịch vụ nào nên số hoá trước?",
+        question_en="Which service should go digital first?",
+        options=[services.PollOptionText(vi, en) for vi, en in zip(OPTIONS_VI, OPTIONS_EN)],
+    )
+
+
+def open_console(server, page_for, session, user):
+    console = page_for(1440, 900, base_url=server.url, user=user, language="en")
+    console.goto(f"/moderate/sessions/{session.pk}/")
+    expect(console.locator("#m-conn")).to_have_class("conn conn-connected small")
+    return console
+
+
+def test_console_edits_a_draft_the_phone_sees_it_only_once_opened(
+    screens_server, page_for, summit, screenshots_dir
+):
+    event, _hall, session, moderator = summit
+    poll = draft(session, moderator)
+    server = screens_server()
+    console = open_console(server, page_for, session, moderator)
+    phone = page_for(360, 740, base_url=server.url, language="en")
+    phone.goto(f"/e/{event.slug}/?session={session.pk}")
+    expect(phone.locator("#conn")).to_have_class("conn conn-connected")
+
+    # The draft's Edit opens the panel's form, prefilled with the poll.
+    card = console.locator(".m-poll")
+    card.locator("button[data-action=edit]").click()
+    expect(console.locator("#poll-form-title")).to_have_text(f"Edit the draft #{poll.pk}")
+    expect(console.locator("#poll-question-vi")).to_have_value("Dịch vụ nào nên số hoá trước?")
+    expect(console.locator("#poll-question-en")).to_have_value(
+        "Which service should go digital first?"
+    )
+    expect(console.locator("#poll-options-vi")).to_have_value("\n".join(OPTIONS_VI))
+    expect(console.locator("#poll-options-en")).to_have_value("\n".join(OPTIONS_EN))
+    expect(console.locator("#poll-kind")).to_have_value("single")
+    expect(console.locator("#poll-create")).to_have_text("Save the draft")
+    expect(card).to_have_class("m-poll state-draft is-editing")
+    console.screenshot(path=str(screenshots_dir / "moderator-poll-edit.png"))
+
+    # A new question and a changed second option, as a multiple choice of at most 2.
+    console.locator("#poll-question-vi").fill("Thủ tục nào nên làm trực tuyến trước?")
+    console.locator("#poll-question-en").fill("Which procedure should go online first?")
+    edited_vi = [OPTIONS_VI[0], "Đăng ký xe máy", *OPTIONS_VI[2:]]
+    edited_en = [OPTIONS_EN[0], "Motorbike registration", *OPTIONS_EN[2:]]
+    console.locator("#poll-options-vi").fill("\n".join(edited_vi))
+    console.locator("#poll-options-en").fill("\n".join(edited_en))
+    console.locator("#poll-kind").select_option("multiple")
+    console.locator("#poll-max").fill("2")
+    console.locator("#poll-create").click()
+
+    expect(console.locator("#poll-form-status")).to_have_text(
+        "Draft saved. The audience sees it once you open it."
+    )
+    expect(card.locator(".m-poll-question")).to_have_text("Thủ tục nào nên làm trực tuyến trước?")
+    expect(card.locator(".m-poll-option-text").nth(1)).to_have_text(
+        "Đăng ký xe máy / Motorbike registration"
+    )
+    expect(console.locator("#poll-form-title")).to_have_text("New poll")
+    expect(console.locator("#poll-question-vi")).to_have_value("")
+    poll.refresh_from_db()
+    assert (poll.question_vi, poll.question_en, poll.kind, poll.max_choices, poll.version) == (
+        "Thủ tục nào nên làm trực tuyến trước?",
+        "Which procedure should go online first?",
+        "multiple",
+        2,
+        2,
+    )
+    assert list(poll.options.values_list("text_vi", "text_en")) == list(
+        zip(edited_vi, edited_en, strict=True)
+    )
+    audit = PollAuditEntry.objects.filter(poll=poll).order_by("pk").last()
+    assert (audit.action, audit.actor, audit.detail["fields"]) == (
+        "edit",
+        moderator,
+        ["question_vi", "question_en", "kind", "max_choices", "options"],
+    )
+
+    # The phone never saw the draft; once opened it shows the edited text.
+    expect(phone.locator("#polls")).to_be_hidden()
+    assert "Which procedure" not in phone.locator("body").inner_text()
+    card.locator("button[data-action=open]").click()
+    phone_poll = phone.locator(".poll")
+    expect(phone_poll.locator(".poll-question")).to_have_text(
+        "Which procedure should go online first?"
+    )
+    expect(phone_poll.locator(".poll-option-label").nth(1)).to_contain_text(
+        "Motorbike registration"
+    )
+    expect(card.locator("button[data-action=edit]")).to_have_count(0)  # open: no more edits
+
+    # A draft made over the API with English for some options only: the form keeps each
+    # translation on its option's line, and saving it as it is changes no text.
+    partial = services.poll_create(
+        session=session,
+        actor=moderator,
+        question_vi="Câu hỏi thứ hai?",
+        options=[
+            services.PollOptionText(OPTIONS_VI[0], OPTIONS_EN[0]),
+            services.PollOptionText(OPTIONS_VI[1]),
+            services.PollOptionText(OPTIONS_VI[2], OPTIONS_EN[2]),
+        ],
+    )
+    second = console.locator(f".m-poll[data-id='{partial.pk}']")
+    second.locator("button[data-action=edit]").click()
+    expect(console.locator("#poll-options-en")).to_have_value(f"{OPTIONS_EN[0]}\n\n{OPTIONS_EN[2]}")
+    console.locator("#poll-create").click()
+    expect(console.locator("#poll-form-status")).to_have_text(
+        "Draft saved. The audience sees it once you open it."
+    )
+    assert list(partial.options.values_list("text_vi", "text_en")) == [
+        (OPTIONS_VI[0], OPTIONS_EN[0]),
+        (OPTIONS_VI[1], ""),
+        (OPTIONS_VI[2], OPTIONS_EN[2]),
+    ]
+    assert [console.errors, phone.errors] == [[], []]
+
+
+def test_console_edit_on_a_stale_version_shows_the_draft_as_it_is_now(
+    screens_server, page_for, summit
+):
+    event, _hall, session, moderator = summit
+    poll = draft(session, moderator)
+    other = factories.moderator(event)
+    server = screens_server()
+    console = open_console(server, page_for, session, moderator)
+    card = console.locator(".m-poll")
+    card.locator("button[data-action=edit]").click()
+    expect(console.locator("#poll-question-vi")).to_have_value("Dịch vụ nào nên số hoá trước?")
+
+    # Another moderator saves first; the card follows, the open form keeps what it was given.
+    services.poll_edit(
+        poll_id=poll.pk, actor=other, version=1, question_vi="Câu hỏi của người khác?"
+    )
+    expect(card.locator(".m-poll-question")).to_have_text("Câu hỏi của người khác?")
+    console.locator("#poll-options-vi").fill("\n".join(["Một", *OPTIONS_VI[1:]]))
+    console.locator("#poll-create").click()
+
+    expect(console.locator("#m-flash")).to_have_text(
+        "Another moderator changed this poll first; it now shows its current state."
+    )
+    expect(console.locator("#poll-form-status")).to_have_text(
+        "Another moderator changed this draft first: the form now shows it as it is now. "
+        "Make your change again and save."
+    )
+    expect(console.locator("#poll-question-vi")).to_have_value("Câu hỏi của người khác?")
+    expect(console.locator("#poll-options-vi")).to_have_value("\n".join(OPTIONS_VI))
+    poll.refresh_from_db()
+    assert (poll.question_vi, poll.version) == ("Câu hỏi của người khác?", 2)
+    assert poll.options.first().text_vi == OPTIONS_VI[0]  # the stale save changed nothing
+
+    # Saved again from the poll as it is now: it goes through on the new version.
+    console.locator("#poll-options-vi").fill("\n".join(["Một", *OPTIONS_VI[1:]]))
+    console.locator("#poll-create").click()
+    expect(console.locator("#poll-form-status")).to_have_text(
+        "Draft saved. The audience sees it once you open it."
+    )
+    poll.refresh_from_db()
+    assert (poll.question_vi, poll.version) == ("Câu hỏi của người khác?", 3)
+    assert poll.options.first().text_vi == "Một"
+    assert console.errors == []
