@@ -8,6 +8,7 @@ original one tap away. A stale version is refused and explained like any edit.""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -146,3 +147,68 @@ def test_moderator_translates_and_the_display_shows_both_languages(
     expect(card.locator(".m-translation")).to_have_text("When is the shared e-ticket due?")
     assert Question.objects.get(pk=question_id).translation == "When is the shared e-ticket due?"
     assert [p.errors for p in (console, phone, vietnamese)] == [[], [], []]
+
+
+EDITED = "Khi nào Hà Nội có một vé điện tử cho cả xe buýt và metro?"
+
+
+def test_edited_question_marks_its_translation_out_of_date_until_saved_again(
+    daphne, static_root, translate_server, page_for, summit, screenshots_dir
+):
+    event, hall, session, moderator = summit
+    translate_server.answers[EDITED] = "When will Hanoi have one e-ticket for bus and metro?"
+    server = daphne(
+        None,
+        DJANGO_DEBUG="1",
+        STATIC_ROOT=str(static_root),
+        TRANSLATE_URL=translate_server.url,
+        TRANSLATE_TIMEOUT="5",
+    )
+    console = page_for(1440, 900, base_url=server.url, user=moderator, language="en")
+    console.goto(f"/moderate/sessions/{session.pk}/")
+    expect(console.locator("#m-conn")).to_have_class("conn conn-connected small")
+    question_id = phone_ask(console, event, session, ASKED)
+    services.question_approve(question_id=question_id, actor=moderator)
+    services.question_translate(question_id=question_id, actor=moderator, translation=TRANSLATED)
+    card = console.locator(f'.m-card[data-id="{question_id}"]')
+    expect(card.locator(".m-translation")).to_have_text(TRANSLATED)
+    expect(card.locator(".m-translation-stale")).to_have_count(0)
+
+    # Another moderator rewords the question: the translation stays, marked on the card.
+    services.question_edit(question_id=question_id, actor=moderator, text=EDITED)
+    expect(card.locator(".m-text")).to_have_text(EDITED)
+    expect(card.locator(".m-translation-stale")).to_have_text("translation may be out of date")
+    expect(card.locator(".m-translation")).to_contain_text(TRANSLATED)
+    # The server was asked again, for the new words; the card keeps the mark meanwhile.
+    deadline = time.monotonic() + 10
+    while not Question.objects.filter(pk=question_id).exclude(translation_suggestion="").exists():
+        assert time.monotonic() < deadline, translate_server.requests
+        time.sleep(0.05)
+    expect(card.locator(".m-translation-stale")).to_have_text("translation may be out of date")
+    screenshots_dir.mkdir(parents=True, exist_ok=True)
+    card.screenshot(path=str(screenshots_dir / "moderator-translation-stale.png"))
+
+    # `t`: the editor holds the moderators' translation and says why to check it; saving
+    # the same words confirms them and the mark goes.
+    console.keyboard.press("j")
+    console.keyboard.press("t")
+    expect(console.locator("#translate")).to_be_visible()
+    expect(console.locator("#translate-original")).to_have_text(EDITED)
+    expect(console.locator("#translate-text")).to_have_value(TRANSLATED)
+    expect(console.locator("#translate-hint")).to_have_text(
+        "The question was edited after this translation was saved: check it against the new "
+        "text and save it again."
+    )
+    console.locator('#translate button[value="save"]').click()
+    expect(card.locator(".m-translation-stale")).to_have_count(0)
+    expect(card.locator(".m-translation")).to_have_text(TRANSLATED)
+    expect(console.locator("#m-flash")).to_have_text(f"Done: Translate #{question_id}")
+    question = Question.objects.get(pk=question_id)
+    assert (question.text, question.translation, question.translation_stale) == (
+        EDITED,
+        TRANSLATED,
+        False,
+    )
+    assert [r["q"] for r in translate_server.requests] == [ASKED, EDITED]
+    assert question.translation_suggestion == "When will Hanoi have one e-ticket for bus and metro?"
+    assert console.errors == []
