@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 
 from qa import services
 from qa.models import Question
-from tests.e2e.test_display_modes import OVERFLOWS, overlapping
+from tests import factories
+from tests.e2e.test_display_modes import LONG_QUESTIONS, OVERFLOWS, PINNED, font_px, overlapping
 
 pytestmark = [
     pytest.mark.e2e,
@@ -212,3 +213,144 @@ def test_edited_question_marks_its_translation_out_of_date_until_saved_again(
     assert [r["q"] for r in translate_server.requests] == [ASKED, EDITED]
     assert question.translation_suggestion == "When will Hanoi have one e-ticket for bus and metro?"
     assert console.errors == []
+
+
+PINNED_EN = (
+    "To Dr. Lan: once metro line 3 from Nhon to Hanoi station runs its whole length, how will "
+    "the city connect electric buses and public bicycles to the stations, especially in the "
+    "outer districts?"
+)
+# The English of LONG_QUESTIONS, as a moderator would give it.
+LONG_EN = [
+    "When will Hanoi have one e-ticket card for buses, the elevated railway and the metro, "
+    "will older people ride free with it, and can it be topped up from a banking app?",
+    "Where will the data from thousands of AI traffic cameras be kept, for how long, and who "
+    "answers for people's personal data when it leaks or is misused?",
+    "How will congestion at big junctions such as Nga Tu So and Kim Lien be cut at rush hour "
+    "while the number of motorbikes still grows every year?",
+    "Can the iHanoi app show free parking in the Old Quarter in real time, and let people book "
+    "a place ahead and pay with an e-wallet?",
+    "Does the city help Vietnamese start-ups bid for smart city projects, or is it still mostly "
+    "large groups and foreign contractors?",
+    "By what share has the smart traffic light trial on Lang street cut waiting time, and when "
+    "will it cover the whole city?",
+    "With electric buses, will Hanoi have enough chargers at the terminals, and will the power "
+    "hold in the summer heat when demand peaks?",
+    "Where can people comment online on their district's transport plan, and will comments be "
+    "answered publicly within a set time?",
+]
+
+
+@pytest.fixture
+def translated_hall(summit):
+    """The summit's hall with a pinned question and eight long ones voted into an order, each
+    with its English translation; the third has none (a card without one between them)."""
+    event, hall, session, moderator = summit
+    pinned = factories.question(
+        session, text=PINNED, author_name="Minh Anh", status="approved",
+        translation=PINNED_EN, translation_language="en",
+    )  # fmt: skip
+    voters = [factories.participant(event)[0] for _ in range(len(LONG_QUESTIONS))]
+    for i, (text, english) in enumerate(zip(LONG_QUESTIONS, LONG_EN, strict=True)):
+        q = factories.question(
+            session, text=text, author_name=f"Khách {i + 1}", status="approved",
+            translation=english if i != 2 else "", translation_language="en" if i != 2 else "",
+        )  # fmt: skip
+        for voter in voters[: len(LONG_QUESTIONS) - i]:
+            services.vote_cast(question_id=q.pk, participant=voter)
+    for voter in voters[:3]:
+        services.vote_cast(question_id=pinned.pk, participant=voter)
+    services.question_pin(question_id=pinned.pk, actor=moderator)
+    return summit
+
+
+# Each listed card: its question, its translation (or None), and where each is drawn.
+CARDS = """() => Array.from(document.querySelectorAll('#d-list li')).map(li => {
+  const text = li.querySelector('.d-q-text'), alt = li.querySelector('.d-q-alt');
+  const box = n => { const r = n.getBoundingClientRect(); return [r.top, r.bottom]; };
+  return {text: text.textContent, alt: alt ? alt.textContent : null, lang: alt ? alt.lang : null,
+          textBox: box(text), altBox: alt ? box(alt) : null, card: box(li)};
+})"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1024, 768)])
+def test_display_lists_each_question_with_its_translation_under_it(
+    screens_server, page_for, translated_hall, screenshots_dir, width, height
+):
+    event, hall, session, moderator = translated_hall
+    server = screens_server()
+    display = page_for(width, height, base_url=server.url)
+    display.goto(f"/display/{hall.pk}/")
+    expect(display.locator("#d-pinned-alt")).to_have_text(PINNED_EN)
+    expect(display.locator("#d-list li").first).to_be_visible()
+    expect(display.locator("#d-conn")).to_be_hidden()
+    screenshots_dir.mkdir(parents=True, exist_ok=True)
+    display.screenshot(path=str(screenshots_dir / f"display-list-translation-{width}x{height}.png"))
+
+    cards = display.evaluate(CARDS)
+    shown = [card["text"] for card in cards]
+    assert shown == LONG_QUESTIONS[: len(shown)]  # whole, in order of votes
+    # Long questions with long translations under a long pinned one: one card fits at these
+    # sizes (each card is about twice as tall as without its translation).
+    assert len(shown) >= 1, shown
+    expected = [english if i != 2 else None for i, english in enumerate(LONG_EN)]
+    assert [card["alt"] for card in cards] == expected[: len(cards)]
+    for card in cards:
+        if card["alt"] is None:
+            continue
+        assert card["lang"] == "en"
+        assert card["altBox"][0] >= card["textBox"][1] - 0.5  # under the question
+        assert card["altBox"][1] <= card["card"][1] + 0.5  # inside its card
+    assert font_px(display, "#d-list .d-q-alt") < font_px(display, "#d-list .d-q-text")
+    # Readable from the back: a share of the screen's short side, like the other type.
+    assert font_px(display, "#d-list .d-q-alt") >= 0.022 * min(width, height)
+    # Whole or not at all, translation included: nothing cut, nothing past the bottom.
+    assert display.evaluate(OVERFLOWS) == []
+    assert overlapping(display) == []
+    # The card that did not fit is dropped whole: the next one by votes is not shown at all.
+    if len(cards) < len(LONG_QUESTIONS):
+        assert display.locator(".d-q-text", has_text=LONG_QUESTIONS[len(cards)]).count() == 0
+    assert display.errors == []
+
+
+def test_display_list_translation_arrives_live_and_the_fit_counts_it(
+    screens_server, page_for, summit
+):
+    """A translation saved while the display is open reaches its card, and the list is fitted
+    again with it: the cards it pushes past the bottom leave whole, the last first."""
+    event, hall, session, moderator = summit
+    hall.top_questions = 10
+    hall.save(update_fields=["top_questions"])
+    voters = [factories.participant(event)[0] for _ in range(10)]
+    questions = []
+    for i in range(10):
+        q = factories.question(session, text=f"Câu hỏi ngắn số {i + 1}?", status="approved")
+        for voter in voters[: 10 - i]:
+            services.vote_cast(question_id=q.pk, participant=voter)
+        questions.append(q)
+    server = screens_server()
+    display = page_for(1024, 768, base_url=server.url)
+    display.goto(f"/display/{hall.pk}/")
+    expect(display.locator("#d-conn")).to_be_hidden()
+    expect(display.locator("#d-list li").first).to_be_visible()
+    before = display.locator("#d-list li").count()
+    assert before >= 4
+    long_english = " ".join(["Short question number one, asked again and again?"] * 14)
+
+    services.question_translate(
+        question_id=questions[0].pk, actor=moderator, translation=long_english
+    )
+
+    first = display.locator(f'#d-list li[data-id="{questions[0].pk}"]')
+    expect(first.locator(".d-q-alt")).to_have_text(long_english)
+    after = display.locator("#d-list .d-q-text").all_text_contents()
+    assert after == [q.text for q in questions[: len(after)]]  # in order, the last ones gone
+    assert 1 <= len(after) < before
+    assert display.evaluate(OVERFLOWS) == []
+    assert overlapping(display) == []
+
+    # The translation removed: the cards come back.
+    services.question_translate(question_id=questions[0].pk, actor=moderator, translation="")
+    expect(first.locator(".d-q-alt")).to_have_count(0)
+    expect(display.locator("#d-list li")).to_have_count(before)
+    assert display.errors == []
