@@ -354,3 +354,95 @@ def test_display_list_translation_arrives_live_and_the_fit_counts_it(
     expect(first.locator(".d-q-alt")).to_have_count(0)
     expect(display.locator("#d-list li")).to_have_count(before)
     assert display.errors == []
+
+
+# Each queued card on the stage: its question, its translation (or None), where each is drawn,
+# and whether the translation is cut (clamped).
+STAGE_CARDS = """() => Array.from(document.querySelectorAll('#s-list li')).map(li => {
+  const text = li.querySelector('.s-q-text'), alt = li.querySelector('.s-q-alt');
+  const box = n => { const r = n.getBoundingClientRect(); return [r.top, r.bottom]; };
+  return {text: text.textContent, alt: alt ? alt.textContent : null, lang: alt ? alt.lang : null,
+          textBox: box(text), altBox: alt ? box(alt) : null, card: box(li),
+          cut: alt ? alt.scrollHeight > alt.clientHeight + 1 : false};
+})"""
+
+
+def test_stage_shows_each_translation_under_its_question(
+    screens_server, page_for, summit, screenshots_dir
+):
+    event, hall, session, moderator = summit
+    pinned = factories.question(
+        session, text=ASKED, author_name="Minh Anh", status="approved",
+        translation=TRANSLATED, translation_language="en",
+    )  # fmt: skip
+    services.question_pin(question_id=pinned.pk, actor=moderator)
+    queued = []
+    for i, (text, english) in enumerate(zip(LONG_QUESTIONS[:3], LONG_EN[:3], strict=True)):
+        q = factories.question(
+            session, text=text, author_name=f"Khách {i + 1}", status="approved",
+            translation=english if i != 1 else "", translation_language="en" if i != 1 else "",
+        )  # fmt: skip
+        services.question_queue(question_id=q.pk, actor=moderator)
+        queued.append(q)
+    server = screens_server()
+    screenshots_dir.mkdir(parents=True, exist_ok=True)
+    for name, (width, height) in {"1024x768": (1024, 768), "portrait": (800, 1280)}.items():
+        stage = page_for(width, height, base_url=server.url)
+        stage.goto(f"/stage/{hall.pk}/?key={hall.stage_key}")
+        expect(stage.locator("#s-pinned-text")).to_have_text(ASKED)
+        expect(stage.locator("#s-pinned-alt")).to_have_text(TRANSLATED)
+        expect(stage.locator("#s-conn")).to_be_hidden()
+        expect(stage.locator("#s-list li").first).to_be_visible()
+        stage.screenshot(path=str(screenshots_dir / f"stage-translation-{name}.png"))
+
+        text = stage.locator("#s-pinned-text").bounding_box()
+        alt = stage.locator("#s-pinned-alt").bounding_box()
+        assert alt["y"] >= text["y"] + text["height"] - 0.5  # under it
+        assert stage.locator("#s-pinned-alt").get_attribute("lang") == "en"
+        assert font_px(stage, "#s-pinned-alt") < font_px(stage, "#s-pinned-text")
+        cards = stage.evaluate(STAGE_CARDS)
+        assert [card["text"] for card in cards] == [q.text for q in queued[: len(cards)]]
+        # Long questions with their translations: what does not fit whole is counted below.
+        assert len(cards) >= 1, cards
+        if len(cards) < len(queued):
+            expect(stage.locator("#s-more")).to_have_text(f"+{len(queued) - len(cards)} câu nữa")
+        else:
+            expect(stage.locator("#s-more")).to_be_hidden()
+        expected = [LONG_EN[0], None, LONG_EN[2]]
+        assert [card["alt"] for card in cards] == expected[: len(cards)]
+        for card in cards:
+            if card["alt"] is not None:
+                assert card["lang"] == "en"
+                assert card["altBox"][0] >= card["textBox"][1] - 0.5  # under the question
+                assert card["altBox"][1] <= card["card"][1] + 0.5  # inside its card
+                assert not card["cut"]
+        assert font_px(stage, "#s-list .s-q-alt") < font_px(stage, "#s-list .s-q-text")
+        assert overlapping_boxes(stage, ["#s-pinned", ".s-clock", "#s-message", "#s-list li"]) == []
+        assert stage.errors == []
+
+    # A translation saved while the tablet is open reaches the card at once.
+    services.question_translate(question_id=queued[1].pk, actor=moderator, translation=LONG_EN[1])
+    expect(stage.locator(f'#s-list li[data-id="{queued[1].pk}"] .s-q-alt')).to_have_text(LONG_EN[1])
+    services.question_translate(question_id=pinned.pk, actor=moderator, translation="")
+    expect(stage.locator("#s-pinned-alt")).to_be_hidden()
+    assert stage.errors == []
+
+
+def overlapping_boxes(page, selectors: list[str]) -> list:
+    """Pairs of the shown boxes of `selectors` drawn over one another."""
+    boxes = page.evaluate(
+        """sels => sels.flatMap(s => Array.from(document.querySelectorAll(s)).map((n, i) => {
+          const r = n.getBoundingClientRect();
+          return [s + '#' + i, [r.left, r.top, r.right, r.bottom]];
+        }))""",
+        selectors,
+    )
+    return [
+        (a, b)
+        for i, (a, ra) in enumerate(boxes)
+        for b, rb in boxes[i + 1 :]
+        if ra[0] < rb[2] - 0.5
+        and rb[0] < ra[2] - 0.5
+        and ra[1] < rb[3] - 0.5
+        and rb[1] < ra[3] - 0.5
+    ]
