@@ -114,6 +114,9 @@ class Question(models.Model):
     translation_suggestion = models.TextField(
         _("suggested translation"), max_length=TRANSLATION_MAX_LENGTH, blank=True
     )
+    # The text was reworded after the translation was saved: the translation may describe the
+    # old words. Set by an edit of the text, cleared when a moderator saves the translation.
+    translation_stale = models.BooleanField(_("translation may be out of date"), default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     answered_at = models.DateTimeField(null=True, blank=True)

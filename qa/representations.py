@@ -68,6 +68,8 @@ def question_moderation(question: Question, last_action: ModerationAction | None
             "last_action": action_data(last_action),
             # The translation server's proposal: for moderators only, never on a public stream.
             "translation_suggestion": question.translation_suggestion,
+            # The text was reworded after the translation was saved (until it is saved again).
+            "translation_stale": question.translation_stale,
             # Screening (issue 14): why it was held, whether its author is muted now, and the
             # questions of the session it repeats.
             "flags": question.flags,

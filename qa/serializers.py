@@ -222,6 +222,10 @@ class QuestionModerationSerializer(QuestionPublicSerializer):
         allow_blank=True,
         help_text="The translation server's suggestion for `translation` (empty: none yet).",
     )
+    translation_stale = serializers.BooleanField(
+        help_text="The text was edited after `translation` was saved: the translation may be "
+        "out of date until a moderator saves it again.",
+    )
     flags = QuestionFlagsSerializer(
         help_text="Why it was held at submit, whatever the moderation mode: `words` (listed "
         "words it contains) and/or `muted` (its author was muted). Empty: not held."

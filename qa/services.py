@@ -451,7 +451,10 @@ def question_edit(
 
     Side effects: the version bumped; a ModerationAction `edit` whose detail holds what changed
     (`old_text`/`new_text`, `addressed_to` {from, to} as the representation's {id, name} or
-    null); after commit `question.updated` on every stream that shows the question."""
+    null); after commit `question.updated` on every stream that shows the question. A new text
+    also empties `translation_suggestion`, marks a moderator's translation `translation_stale`
+    (until `question_translate` saves it again) and asks the translation server again after
+    commit (when one is configured)."""
     if text is not None:
         text = validate_question_text(text)
     with transaction.atomic():
@@ -465,6 +468,12 @@ def question_edit(
                 question.original_text = question.text
             question.text = text
             fields += ["text", "original_text"]
+            # The translation and the suggestion describe the old words (issue 14): the
+            # suggestion goes (a new one is asked after commit); a moderator's translation stays
+            # on the screens but is marked as possibly out of date until it is saved again.
+            question.translation_suggestion = ""
+            question.translation_stale = bool(question.translation)
+            fields += ["translation_suggestion", "translation_stale"]
         if addressed_to is not KEEP and addressed_to != question.addressed_to_id:
             speaker = session_speaker(session=question.session, speaker_id=addressed_to)
             old = addressed_to_data(question)
@@ -482,6 +491,8 @@ def question_edit(
             detail=detail,
         )
         broadcast.question_changed(question, before=question.status, last_action=record)
+        if "text" in fields:
+            suggest_translation_on_commit(question)
     return question
 
 
@@ -505,7 +516,8 @@ def question_translate(
 
     Side effects, like an edit: the version bumped, a ModerationAction `translate` (detail:
     the translation before and after), after commit `question.updated` on every stream that
-    shows the question."""
+    shows the question. Saving the same words again counts when the translation was marked
+    out of date by an edit of the text: it confirms them and clears the mark."""
     text = clean_text(translation)
     if len(text) > TRANSLATION_MAX_LENGTH:
         raise DomainError(
@@ -516,12 +528,15 @@ def question_translate(
         question = _locked(question_id)
         _check_version(question, version)
         next_status(QuestionAction.TRANSLATE, question.status)
-        if text == question.translation:
+        # The same words again still count when they were marked out of date: the moderator
+        # has read them against the new text and confirms them.
+        if text == question.translation and not question.translation_stale:
             return question
         old = question.translation
         question.translation = text
         question.translation_language = translation_target(question.language) if text else ""
-        _save(question, ["translation", "translation_language"])
+        question.translation_stale = False
+        _save(question, ["translation", "translation_language", "translation_stale"])
         record = _record(
             question,
             actor=actor,

@@ -249,6 +249,11 @@ def _console_strings() -> dict:
         "suggestion_prefilled": _(
             "Prefilled with the translation server's suggestion: check it before saving."
         ),
+        "translation_stale": _("translation may be out of date"),
+        "translation_stale_hint": _(
+            "The question was edited after this translation was saved: check it against the "
+            "new text and save it again."
+        ),
         "polls": _poll_console_strings(),
     }
 

@@ -34,6 +34,11 @@
     return q.addressed_to ? fmt(S.addressed_to, { name: q.addressed_to.name }) : "";
   }
 
+  /** The `lang` attribute for a question's language: vi or en, else none ("other"). */
+  function langOf(language) {
+    return language === "vi" || language === "en" ? language : "";
+  }
+
   function badgeText(session) {
     return Live.sessionBadge(S, session, clock);
   }
@@ -91,9 +96,9 @@
       $("d-pinned-text").textContent = pinned.text;
       $("d-pinned-to").textContent = toText(pinned);
       $("d-pinned-to").hidden = !pinned.addressed_to;
-      $("d-pinned-text").lang = pinned.language === "vi" || pinned.language === "en" ? pinned.language : "";
+      $("d-pinned-text").lang = langOf(pinned.language);
       $("d-pinned-alt").textContent = pinned.translation || "";
-      $("d-pinned-alt").lang = pinned.translation_language || "";
+      $("d-pinned-alt").lang = langOf(pinned.translation_language);
       $("d-pinned-meta").textContent = (pinned.author_name || "") + (pinned.author_name ? " · " : "") + votesText(pinned.votes);
     }
     var limit = store.hall && typeof store.hall.top_questions === "number" ? store.hall.top_questions : TOP;
@@ -110,8 +115,17 @@
         li.dataset.id = q.id;
         var body = el("div", "d-q");
         if (q.addressed_to) body.append(el("p", "d-q-to", toText(q)));
-        body.append(el("p", "d-q-text", q.text));
+        var text = el("p", "d-q-text", q.text);
+        text.lang = langOf(q.language);
+        body.append(text);
         if (q.author_name) body.append(el("p", "d-q-author", q.author_name));
+        // Its translation under it, smaller (issue 14): part of the card, so fit() drops the
+        // card whole when the two do not fit.
+        if (q.translation) {
+          var alt = el("p", "d-q-alt", q.translation);
+          alt.lang = langOf(q.translation_language);
+          body.append(alt);
+        }
         li.append(el("span", "d-votes", String(q.votes)), body);
         li.firstChild.setAttribute("aria-label", votesText(q.votes));
         return li;

@@ -148,6 +148,7 @@
       to,
       q.translation,
       q.translation_suggestion,
+      q.translation_stale,
       q.author_muted,
       likeTargets(q).join(","),
     ].join("|");
@@ -210,6 +211,13 @@
     if (q.translation) {
       translated = el("p", "m-translation", q.translation);
       translated.lang = q.translation_language || "";
+      if (q.translation_stale) {
+        // The text was edited after the translation was saved: shown until it is saved again.
+        translated.classList.add("is-stale");
+        var stale = el("span", "badge badge-stale m-translation-stale", S.translation_stale);
+        stale.lang = document.documentElement.lang;
+        translated.prepend(stale, " ");
+      }
     } else if (q.translation_suggestion) {
       translated = el("p", "m-translation m-suggested small muted", fmt(S.suggested, { text: q.translation_suggestion }));
     }
@@ -518,7 +526,9 @@
     $("translate-label").textContent = fmt(S.translate_into, { language: S.languages[target] || target });
     $("translate-text").value = q.translation || q.translation_suggestion || "";
     $("translate-text").lang = target;
-    $("translate-hint").textContent = !q.translation && q.translation_suggestion ? S.suggestion_prefilled : "";
+    $("translate-hint").textContent = q.translation
+      ? q.translation_stale ? S.translation_stale_hint : ""
+      : q.translation_suggestion ? S.suggestion_prefilled : "";
     $("translate").showModal();
     $("translate-text").focus();
   }

@@ -68,6 +68,11 @@
       });
   }
 
+  /** The `lang` attribute for a question's language: vi or en, else none ("other"). */
+  function langOf(language) {
+    return language === "vi" || language === "en" ? language : "";
+  }
+
   /** "→ Name · author · n votes": the speaker the question is for first, if any. */
   function meta(q) {
     var to = q.addressed_to ? fmt(S.addressed_to, { name: q.addressed_to.name }) + " · " : "";
@@ -80,6 +85,12 @@
     text.textContent = pinned ? pinned.text : S.no_pinned;
     text.classList.toggle("is-empty", !pinned);
     text.classList.toggle("is-long", !!pinned && pinned.text.length > 180);
+    // Its translation under it, smaller (issue 14), as on the hall display.
+    var alt = $("s-pinned-alt");
+    alt.textContent = pinned ? pinned.translation || "" : "";
+    alt.lang = pinned ? langOf(pinned.translation_language) : "";
+    alt.classList.toggle("is-long", !!pinned && (pinned.translation || "").length > 180);
+    text.lang = pinned ? langOf(pinned.language) : "";
     $("s-pinned-meta").textContent = pinned ? meta(pinned) : "";
 
     var queue = queued();
@@ -91,7 +102,16 @@
         li.dataset.id = q.id;
         li.append(el("span", "s-place", String(i + 1)));
         var body = el("div", "s-q");
-        body.append(el("p", "s-q-text", q.text), el("p", "s-q-meta", meta(q)));
+        var text = el("p", "s-q-text", q.text);
+        text.lang = langOf(q.language);
+        body.append(text);
+        if (q.translation) {
+          // Inside the card: fit() drops a card whole when its translation does not fit.
+          var alt = el("p", "s-q-alt", q.translation);
+          alt.lang = langOf(q.translation_language);
+          body.append(alt);
+        }
+        body.append(el("p", "s-q-meta", meta(q)));
         li.append(body);
         return li;
       })

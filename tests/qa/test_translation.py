@@ -302,8 +302,123 @@ def test_suggestion_for_reworded_question_is_dropped(translate_server, hall_sess
     services.question_edit(question_id=question.pk, actor=moderator, text="Hà Nội có vé không?")
     assert translation.wait_idle(timeout=10)
 
+    # The answer for the old words is dropped; the edit asked again for the new ones.
     question.refresh_from_db()
-    assert (question.translation_suggestion, question.version) == ("", 2)
+    assert (question.translation_suggestion, question.version) == (
+        "[en] Hà Nội có vé không?",
+        2,
+    )
+    assert sorted(r["q"] for r in translate_server.requests) == [
+        "Hà Nội có vé không?",
+        "ha noi co ve dien tu khong",
+    ]
+
+
+# ---- an edit of the text after a translation ---------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_question_edit_text_marks_translation_stale_and_asks_again(
+    translate_server, hall_session, published
+):
+    session, moderator = hall_session
+    question = factories.question(
+        session,
+        status="approved",
+        text="Hà Nội có vé điện tử không?",
+        translation="Does Hanoi have e-tickets?",
+        translation_language="en",
+        translation_suggestion="Has Hanoi electronic tickets?",
+    )
+    translate_server.answers["Khi nào Hà Nội có vé điện tử?"] = "When will Hanoi have e-tickets?"
+
+    services.question_edit(
+        question_id=question.pk, actor=moderator, text="Khi nào Hà Nội có vé điện tử?"
+    )
+
+    question.refresh_from_db()
+    # At once, in the edit: the old suggestion gone, the translation kept but marked.
+    assert (
+        question.translation,
+        question.translation_language,
+        question.translation_stale,
+        question.version,
+    ) == ("Does Hanoi have e-tickets?", "en", True, 2)
+    moderation, public, display = streams_of(session)
+    edited = published(moderation)[0][1]
+    assert (edited["translation_suggestion"], edited["translation_stale"]) == ("", True)
+    # The screens keep showing the translation; the mark is for moderators.
+    assert published(public)[0][1]["translation"] == "Does Hanoi have e-tickets?"
+    assert "translation_stale" not in published(public)[0][1]
+    assert "translation_stale" not in published(display)[0][1]
+    # After commit, the server is asked for the new words.
+    assert translation.wait_idle(timeout=10)
+    question.refresh_from_db()
+    assert (question.translation_suggestion, question.translation_stale, question.version) == (
+        "When will Hanoi have e-tickets?",
+        True,
+        2,
+    )
+    assert [(r["q"], r["source"], r["target"]) for r in translate_server.requests] == [
+        ("Khi nào Hà Nội có vé điện tử?", "vi", "en")
+    ]
+    assert [kind for kind, _ in published(moderation)] == ["question.updated", "question.updated"]
+
+
+def test_question_edit_text_without_translation_is_not_stale(hall_session, settings):
+    settings.TRANSLATE_URL = ""
+    session, moderator = hall_session
+    question = factories.question(session, status="approved", translation_suggestion="Why?")
+
+    services.question_edit(question_id=question.pk, actor=moderator, text="Vì sao vậy?")
+
+    question.refresh_from_db()
+    assert (question.translation_suggestion, question.translation_stale) == ("", False)
+
+
+def test_question_edit_same_text_keeps_translation_fresh(hall_session):
+    session, moderator = hall_session
+    question = factories.question(
+        session, status="approved", translation="Why?", translation_suggestion="Why so?"
+    )
+
+    services.question_edit(question_id=question.pk, actor=moderator, text=question.text)
+
+    question.refresh_from_db()
+    assert (question.translation_suggestion, question.translation_stale, question.version) == (
+        "Why so?",
+        False,
+        1,
+    )
+
+
+@pytest.mark.parametrize("words", ["When will it open?", "Does Hanoi have e-tickets?"])
+def test_question_translate_after_edit_clears_stale(words, hall_session, settings):
+    settings.TRANSLATE_URL = ""
+    session, moderator = hall_session
+    question = factories.question(
+        session, status="approved", translation="Does Hanoi have e-tickets?",
+        translation_language="en",
+    )  # fmt: skip
+    services.question_edit(question_id=question.pk, actor=moderator, text="Khi nào mở?")
+
+    # New words, or the same ones confirmed against the new text: both clear the mark.
+    services.question_translate(
+        question_id=question.pk, actor=moderator, translation=words, version=2
+    )
+
+    question.refresh_from_db()
+    assert (question.translation, question.translation_stale, question.version) == (
+        words,
+        False,
+        3,
+    )
+    assert [row[1] for row in audit_rows(question)] == ["edit", "translate"]
+    assert audit_rows(question)[1][4] == {
+        "old_translation": "Does Hanoi have e-tickets?",
+        "new_translation": words,
+        "language": "en",
+    }
 
 
 @pytest.mark.django_db(transaction=True)
