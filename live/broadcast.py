@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import transaction
 
@@ -15,6 +14,7 @@ from live import messages, selectors
 from live.models import Hall, Session
 from live.realtime import snapshots, streams
 from live.realtime.backend import get_backend
+from live.realtime.db import database_sync_to_async
 from live.realtime.envelope import dumps
 from live.realtime.publish import publish_now, publish_on_commit
 from live.representations import event_data, hall_data, session_data

@@ -6,7 +6,6 @@ import logging
 import time
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from live import selectors
@@ -14,6 +13,7 @@ from live.enums import Capability
 from live.models import Event, Hall, Session
 from live.realtime import envelope, streams
 from live.realtime.consumer import Denied, SocketWithoutChannelLayer, StreamConsumer
+from live.realtime.db import database_sync_to_async
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ import logging
 from datetime import datetime
 from urllib.parse import urlencode
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +23,7 @@ from live.enums import ACTIVE_SESSION_STATUSES, SessionStatus
 from live.models import Event, Session
 from live.realtime import snapshots, streams
 from live.realtime.backend import get_backend
+from live.realtime.db import database_sync_to_async
 from live.realtime.envelope import dumps
 from live.realtime.publish import publish_now
 from live.representations import event_data, hall_data, session_data

@@ -74,7 +74,7 @@ def take_sample(now: datetime | None = None) -> int:
 
 async def connection_sampler(hub) -> None:
     """A hub ticker: look each SAMPLE_SECONDS whether this minute's sample is due."""
-    from channels.db import database_sync_to_async
+    from live.realtime.db import database_sync_to_async
 
     period = settings.REALTIME.get("SAMPLE_SECONDS", 60)
     while True:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from functools import cached_property, partial
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +23,7 @@ from live.consumers import SessionStreamConsumer
 from live.errors import DomainError
 from live.models import Event, Session
 from live.realtime.batch import GroupCommit, run_each
+from live.realtime.db import database_sync_to_async
 from qa import messages, services
 from qa.enums import POLL_OPTIONS_MAX
 from qa.models import Participant

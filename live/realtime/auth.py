@@ -9,12 +9,13 @@ cross-site WebSocket hijacking, and is let through (it still needs a token to mo
 from urllib.parse import urlsplit
 
 from channels.auth import AuthMiddlewareStack
-from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
+
+from live.realtime.db import database_sync_to_async
 
 
 @database_sync_to_async

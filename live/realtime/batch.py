@@ -13,9 +13,8 @@ import logging
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from channels.db import database_sync_to_async
-
 from live import metrics
+from live.realtime.db import database_sync_to_async
 
 log = logging.getLogger(__name__)
 

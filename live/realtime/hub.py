@@ -16,12 +16,12 @@ import weakref
 from functools import partial
 from typing import Protocol
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from live import metrics
 from live.realtime import snapshots
 from live.realtime.backend import Position, get_backend
+from live.realtime.db import database_sync_to_async
 from live.realtime.envelope import SNAPSHOT, dumps
 
 log = logging.getLogger(__name__)
