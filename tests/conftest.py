@@ -150,27 +150,3 @@ def translate_server(settings):
     yield server
     translation.wait_idle(timeout=10)
     server.stop()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _no_connection_left_to_the_test_database(django_db_setup, django_db_blocker):
-    """PostgreSQL refuses to drop the test database while a session is still connected to it.
-    The socket tests' leak is fixed (live/realtime/db.py, tests/live/test_database_calls.py);
-    a whole run still leaves one connection, its source not found yet. Before the drop, the
-    connections left are ended and listed, so the run reports them instead of failing at
-    teardown."""
-    yield
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
-    with django_db_blocker.unblock():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pid, pg_terminate_backend(pid), left(query, 120) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            left = cursor.fetchall()
-        connection.close()
-    for pid, _ended, query in left:
-        print(f"\nA connection was left to the test database (pid {pid}), ended: {query}")

@@ -13,13 +13,13 @@ from functools import cached_property
 from pathlib import Path
 
 import pytest
-from channels.db import database_sync_to_async
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from live import services as live_services
 from live.enums import ROLE_CAPABILITIES, Capability, EventRole
 from live.models import HallAction
+from live.realtime.db import database_sync_to_async
 from qa import services as qa_services
 from qa.models import Ballot, ModerationAction, Poll, PollAuditEntry
 from tests import factories

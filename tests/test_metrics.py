@@ -11,11 +11,11 @@ import uuid
 import httpx
 import pytest
 import websockets
-from channels.db import database_sync_to_async
 from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.authtoken.models import Token
 
+from live.realtime.db import database_sync_to_async
 from tests import factories
 
 # ---- helpers ---------------------------------------------------------------------------------

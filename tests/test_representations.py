@@ -19,12 +19,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from channels.db import database_sync_to_async
 from django.conf import settings
 from rest_framework.test import APIClient
 
 from live import services as live_services
 from live.models import Hall
+from live.realtime.db import database_sync_to_async
 from qa import services
 from qa.representations import question_public
 from tests import factories

@@ -11,7 +11,6 @@ import json
 import httpx
 import pytest
 import websockets
-from channels.db import database_sync_to_async
 from django.db.models import F
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -19,6 +18,7 @@ from playwright.sync_api import expect
 from live import services as live_services
 from live.enums import EventRole
 from live.models import Hall, Session
+from live.realtime.db import database_sync_to_async
 from tests import factories
 
 pytestmark = [

@@ -9,9 +9,9 @@ import time
 import httpx
 import pytest
 import websockets
-from channels.db import database_sync_to_async
 from rest_framework.authtoken.models import Token
 
+from live.realtime.db import database_sync_to_async
 from qa import services
 from tests import factories
 

@@ -491,7 +491,7 @@ async def converge(
 
 async def settle(fleet: Fleet, stack: Stack, *, since: float, timeout: float) -> Convergence:
     """converge(), then the snapshots against the database; failures carry the servers' logs."""
-    from channels.db import database_sync_to_async
+    from live.realtime.db import database_sync_to_async
 
     try:
         result = await converge(fleet, stack.ws_urls, since=since, timeout=timeout)

@@ -8,8 +8,8 @@ import time
 
 import httpx
 import pytest
-from channels.db import database_sync_to_async
 
+from live.realtime.db import database_sync_to_async
 from qa.models import Vote
 from tests.faults.harness import audience_at_work, settle
 

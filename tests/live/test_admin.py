@@ -7,7 +7,6 @@ import datetime as dt
 import zoneinfo
 
 import pytest
-from channels.db import database_sync_to_async
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from live.models import Event, HallAction, Session
+from live.realtime.db import database_sync_to_async
 from qa.models import BlockedTerm, ModerationAction, Vote
 from tests import factories
 

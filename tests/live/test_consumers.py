@@ -3,10 +3,10 @@
 import json
 
 import pytest
-from channels.db import database_sync_to_async
 from rest_framework.authtoken.models import Token
 
 from live import services as live_services
+from live.realtime.db import database_sync_to_async
 from qa import services
 from tests import factories
 from tests.realtime import StreamClient, token_header

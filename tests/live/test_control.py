@@ -7,13 +7,13 @@ import asyncio
 import datetime as dt
 
 import pytest
-from channels.db import database_sync_to_async
 from django.test import Client
 from django.utils import timezone
 
 from live import control, services
 from live.enums import EventRole
 from live.realtime import snapshots, streams
+from live.realtime.db import database_sync_to_async
 from live.realtime.hub import get_hub
 from qa import services as qa_services
 from tests import factories

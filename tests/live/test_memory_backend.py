@@ -1,8 +1,8 @@
 """`make run` without Redis: the same streams on the in-memory backend (one process)."""
 
 import pytest
-from channels.db import database_sync_to_async
 
+from live.realtime.db import database_sync_to_async
 from qa import services
 from tests import factories
 from tests.realtime import state_of

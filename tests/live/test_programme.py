@@ -10,7 +10,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from channels.db import database_sync_to_async
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import translation
@@ -18,6 +17,7 @@ from openpyxl import Workbook, load_workbook
 
 from live.models import Hall, Session, Speaker
 from live.programme import SPREADSHEET_COLUMNS, ProgrammeInvalid, import_programme
+from live.realtime.db import database_sync_to_async
 from tests import factories
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -3,10 +3,10 @@
 import asyncio
 
 import pytest
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from live.realtime import streams
+from live.realtime.db import database_sync_to_async
 from live.realtime.hub import get_hub
 from qa import services
 from tests import factories

@@ -7,13 +7,13 @@ socket with a renewed key closed with 4403)."""
 import asyncio
 
 import pytest
-from channels.db import database_sync_to_async
 from django.test import Client
 
 from live import services
 from live.errors import DomainError
 from live.models import Hall, HallAction
 from live.realtime import snapshots, streams
+from live.realtime.db import database_sync_to_async
 from qa import services as qa_services
 from tests import factories
 from tests.api_clients import anonymous, as_participant, as_user

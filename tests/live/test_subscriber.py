@@ -4,10 +4,10 @@ against a real Redis of the test's own, stopped and started again (issue #10).""
 import asyncio
 
 import pytest
-from channels.db import database_sync_to_async
 
 from live.realtime import hub as hub_module
 from live.realtime import streams
+from live.realtime.db import database_sync_to_async
 from live.realtime.hub import Hub
 from live.realtime.redis_backend import RedisBackend, SubscribeTimeout
 from tests import factories

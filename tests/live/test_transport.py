@@ -71,9 +71,9 @@ async def test_stream_sockets_subscribe_no_channel_layer_channel(stream_client):
     (beside the process's control channel), none in the channel layer (it would be one per
     socket)."""
     import redis.asyncio as aioredis
-    from channels.db import database_sync_to_async
     from django.conf import settings
 
+    from live.realtime.db import database_sync_to_async
     from tests import factories
 
     session = await database_sync_to_async(factories.session)()

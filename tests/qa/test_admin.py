@@ -3,9 +3,9 @@
 display shows the new words within a second; text the service refuses is a form error."""
 
 import pytest
-from channels.db import database_sync_to_async
 from django.urls import reverse
 
+from live.realtime.db import database_sync_to_async
 from qa.models import BlockedTerm, ModerationAction, Question
 from tests import factories
 

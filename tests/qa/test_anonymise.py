@@ -7,12 +7,12 @@ import io
 import json
 
 import pytest
-from channels.db import database_sync_to_async
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from live import services as live_services
 from live.models import Event
+from live.realtime.db import database_sync_to_async
 from qa import services
 from qa.models import ModerationAction, Participant, Question, Vote
 from tests import factories

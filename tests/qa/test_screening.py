@@ -3,11 +3,11 @@ question held under post-moderation, muting a participant; on the services and o
 audience, display and moderation streams."""
 
 import pytest
-from channels.db import database_sync_to_async
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from live.errors import DomainError
+from live.realtime.db import database_sync_to_async
 from qa import services, similarity
 from qa.models import BlockedTerm, ModerationAction, Question, QuestionKey
 from qa.screening import matcher_for

@@ -3,10 +3,10 @@ questions and votes; refused while the session runs; audited; every screen of th
 starts over with a fresh snapshot."""
 
 import pytest
-from channels.db import database_sync_to_async
 
 from live.errors import Conflict
 from live.models import Session
+from live.realtime.db import database_sync_to_async
 from qa import services
 from qa.models import Ballot, BallotChoice, ModerationAction, Poll, PollAuditEntry, Question, Vote
 from tests import factories

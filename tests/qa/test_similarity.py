@@ -5,9 +5,9 @@ import csv
 from pathlib import Path
 
 import pytest
-from channels.db import database_sync_to_async
 from rest_framework.test import APIClient
 
+from live.realtime.db import database_sync_to_async
 from qa import services, similarity
 from tests import factories
 from tests.realtime import token_header

@@ -2,10 +2,10 @@
 throttles, and answers matched by ref."""
 
 import pytest
-from channels.db import database_sync_to_async
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from live.realtime.db import database_sync_to_async
 from qa.models import Participant, Question
 from qa.selectors import participant_for_token
 from tests import factories

@@ -5,8 +5,8 @@ every refusal, the group round, the phone's own ballot after a reconnect, the co
 import asyncio
 
 import pytest
-from channels.db import database_sync_to_async
 
+from live.realtime.db import database_sync_to_async
 from qa import consumers, services
 from qa.models import Ballot, BallotChoice
 from tests import factories

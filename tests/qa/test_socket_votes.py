@@ -4,11 +4,11 @@ the throttle, and the group commit that takes many sockets' votes in one transac
 import asyncio
 
 import pytest
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from live.realtime.db import database_sync_to_async
 from qa import consumers, services
 from qa.models import Participant, Question, Vote
 from tests import factories
